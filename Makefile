@@ -1,0 +1,35 @@
+# kubectl inject and the sidecar-injection lab.
+#   make install      .venv with the project (editable) and a real kubectl
+#   make test         unit tests + Istio golden parity (skips golden without ../shared)
+#   make golden       Istio's own kube-inject golden cases through the installed command
+#   make bench        injector benchmarks (bench/)
+#   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SHARED := $(abspath ../shared)
+GOLDEN := $(SHARED)/istio-golden/1.22.0
+
+.PHONY: install test golden bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e .
+	touch $@
+
+test: install
+	$(PYTHON) -m pytest plugin/tests -q -p no:cacheprovider
+
+golden: install
+	python3 $(SHARED)/tools/golden_check.py $(GOLDEN) --list-failures -- $(VENV)/bin/kubectl-inject
+
+bench: install
+	$(PYTHON) bench/bench_inject.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info plugin/*.egg-info
+
+-include lab_checks/hermetic/cluster.mk
+-include lab_checks/hermetic/istio/istio.mk

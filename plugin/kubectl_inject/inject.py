@@ -1,0 +1,239 @@
+"""The injection pipeline: manifest text in, injected manifest text out.
+
+Mirrors istioctl kube-inject: split the stream into documents; decode the kinds Istio knows
+into their Go types (others pass through byte for byte); find each Pod template; decide
+whether to inject; render the chosen templates; merge them onto the Pod; post-process; and
+write every object back as sigs.k8s.io/yaml would, each followed by `---`.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+
+from . import goyaml
+from .choose_template import choose_templates
+from .errors import InjectError
+from .gotypes.typed import TypeError as GoTypeError
+from .gotypes.typed import normalize
+from .load_config import InjectorConfig, ValuesConfig
+from .merge import (PROXY_CONTAINER, apply_overlay_yaml, empty_pod, find_container,
+                    reapply_user_containers, reinsert_overrides, typed_pod)
+from .policy import injection_required
+from .postprocess import post_process
+from .render import proxy_image, render, template_data
+from .validate_annotations import validate_annotations
+from .workloads import INJECTABLE_KINDS, pod_template
+
+PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
+STATUS_ANNOTATION = "sidecar.istio.io/status"
+NETWORK_LABEL = "topology.istio.io/network"
+
+
+@dataclass
+class Settings:
+    """Everything one injection run needs besides the manifest."""
+
+    injector: InjectorConfig
+    values: ValuesConfig
+    mesh: object  # meshconfig.MeshConfig
+    revision: str = ""
+    env: dict = field(default_factory=lambda: dict(os.environ))
+    # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
+    # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
+    webhook_policy: bool = False
+
+    @property
+    def native_sidecars(self) -> bool:
+        return self.env.get("ENABLE_NATIVE_SIDECARS", "false").lower() in ("1", "t", "true")
+
+
+def inject_text(text: str, settings: Settings, warn=lambda message: None) -> str:
+    """istioctl's IntoResourceFile: the whole output, or an InjectError (nothing partial)."""
+    out = []
+    for raw in goyaml.split_documents(text):
+        obj = decode(raw)
+        if obj is None:
+            out.append(raw)
+        else:
+            out.append(goyaml.dump(inject_object(obj, settings, warn)))
+        out.append("---\n")
+    return "".join(out)
+
+
+def decode(raw: str):
+    """The typed object for a document of a kind Istio injects, or None to pass it through."""
+    try:
+        doc = goyaml.load(raw)
+    except goyaml.YAMLError as err:
+        raise InjectError(str(err)) from None
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {_json_kind(doc)} "
+                          "into Go value of type v1.TypeMeta (the document is not a Kubernetes object)")
+    for key in ("apiVersion", "kind"):
+        if key in doc and not isinstance(doc[key], str):
+            raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {_json_kind(doc[key])} "
+                              f"into Go struct field TypeMeta.{key} of type string")
+    type_ref = INJECTABLE_KINDS.get(doc.get("kind", ""))
+    if type_ref is None:
+        return None
+    try:
+        return normalize(doc, type_ref)
+    except GoTypeError as err:
+        raise InjectError(str(err)) from None
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def inject_object(obj: dict, settings: Settings, warn) -> dict:
+    """istioctl's IntoObject for one decoded object (Lists recurse into their items)."""
+    obj = copy.deepcopy(obj)
+    if obj.get("kind") == "List":
+        for index, item in enumerate(obj.get("items") or []):
+            if isinstance(item, dict) and item.get("kind") in INJECTABLE_KINDS:
+                typed = normalize(item, INJECTABLE_KINDS[item["kind"]])
+                obj["items"][index] = inject_object(typed, settings, warn)
+        return obj
+
+    template = pod_template(obj)
+    metadata, spec = template.metadata, template.spec
+    owner = template.owner_meta
+    name = metadata.get("name") or owner.get("name", "")
+    namespace = metadata.get("namespace") or owner.get("namespace", "")
+    full_name = f"{owner['namespace']}/{name}" if owner.get("namespace") else name
+    kind = template.type_meta.get("kind", "")
+    described = f"{kind} {_go_quote(full_name)}" if kind else _go_quote(full_name)
+
+    if spec.get("hostNetwork"):
+        warn(f"===> Skipping injection because {described} has host networking enabled\n")
+        return obj
+
+    pod = typed_pod({"metadata": copy.deepcopy(metadata), "spec": copy.deepcopy(spec)})
+    if not _required(pod, settings, namespace):
+        warn(f"===> Skipping injection because {described} has sidecar injection disabled\n")
+        return obj
+
+    injected = inject_pod(pod, owner, template.type_meta, settings)
+    template.replace(injected["metadata"], injected["spec"])
+    return obj
+
+
+def _go_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _required(pod: dict, settings: Settings, namespace: str) -> bool:
+    meta = dict(pod["metadata"])
+    meta.setdefault("namespace", namespace)
+    if settings.webhook_policy:
+        config = settings.injector
+        return injection_required(pod["spec"], meta, config.policy or "enabled",
+                                  config.never_inject_selector, config.always_inject_selector)
+    return injection_required(pod["spec"], meta, "enabled")
+
+
+def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings) -> dict:
+    """Istio's injectPod: the fully injected Pod (metadata and spec)."""
+    annotations = pod["metadata"].get("annotations") or {}
+    mesh = settings.mesh
+    if PROXY_CONFIG_ANNOTATION in annotations:
+        mesh = mesh.with_proxy_config_annotation(annotations[PROXY_CONFIG_ANNOTATION])
+    proxy_config = mesh.default_config()
+
+    validate_annotations(annotations)
+    proxy_envs = _proxy_envs(pod, settings.values)
+    stripped = reinsert_overrides(_strip_previous_injection(pod, mesh.status_port()))
+
+    data = template_data(
+        type_meta=type_meta, deploy_meta=deploy_meta, pod=stripped,
+        proxy_config=proxy_config, mesh_config=mesh, values=settings.values,
+        revision=settings.revision,
+        image=proxy_image(settings.values, proxy_config.image_type(), stripped["metadata"].get("annotations") or {}),
+        inbound_mode=mesh.inbound_traffic_policy_mode(),
+        compliance_policy=settings.env.get("COMPLIANCE_POLICY", ""),
+    )
+    defaults = settings.injector.default_templates if settings.webhook_policy else ["sidecar"]
+    aliases = settings.injector.aliases if settings.webhook_policy else {}
+    merged, template_pod = pod, empty_pod()
+    for name in choose_templates(annotations, defaults, aliases):
+        template = settings.injector.templates.get(name)
+        if template is None:
+            known = ", ".join(settings.injector.templates)
+            raise InjectError(f"failed to run injection template: requested template {name!r} not found; have {known}")
+        text = render(template, data)
+        template_pod = apply_overlay_yaml(template_pod, text, name)
+        if settings.native_sidecars and \
+                find_container(PROXY_CONTAINER, template_pod["spec"].get("initContainers")) and \
+                find_container(PROXY_CONTAINER, merged["spec"].get("containers")):
+            # With native sidecars the proxy is an init container in the template, but a
+            # user's customisation of it sits under containers: move it across first.
+            merged = copy.deepcopy(merged)
+            user_proxy = find_container(PROXY_CONTAINER, merged["spec"]["containers"])
+            merged["spec"]["containers"] = [c for c in merged["spec"]["containers"] if c is not user_proxy]
+            merged["spec"]["initContainers"] = (merged["spec"].get("initContainers") or []) + [user_proxy]
+        merged = apply_overlay_yaml(merged, text, name)
+
+    merged = reapply_user_containers(merged, pod, template_pod, proxy_config.interception_mode())
+    post_process(
+        merged, template_pod, proxy_envs=proxy_envs, revision=settings.revision,
+        injected_annotations=settings.injector.injected_annotations if settings.webhook_policy else {},
+        status_port=mesh.status_port(), prometheus_merge=mesh.prometheus_merge(),
+        rewrite_probes_default=bool(settings.values.get("sidecarInjectorWebhook", "rewriteAppHTTPProbe", default=False)),
+        hold_application=proxy_config.hold_application_until_proxy_starts() or
+        bool(settings.values.get("global", "proxy", "holdApplicationUntilProxyStarts", default=False)),
+    )
+    return typed_pod(merged)
+
+
+def _proxy_envs(pod: dict, values: ValuesConfig) -> dict:
+    cluster = values.get("global", "multiCluster", "clusterName", default="")
+    network = values.get("global", "network", default="")
+    labels = pod["metadata"].get("labels") or {}
+    if NETWORK_LABEL in labels:
+        network = labels[NETWORK_LABEL]
+    envs = {}
+    if cluster:
+        envs["ISTIO_META_CLUSTER_ID"] = str(cluster)
+    if network:
+        envs["ISTIO_META_NETWORK"] = str(network)
+    return envs
+
+
+def _strip_previous_injection(pod: dict, status_port: int) -> dict:
+    """Istio's stripPod: for re-injection, drop what the previous injection added."""
+    annotations = pod["metadata"].get("annotations") or {}
+    if STATUS_ANNOTATION not in annotations:
+        return pod
+    import json
+    try:
+        status = json.loads(annotations[STATUS_ANNOTATION])
+    except ValueError:
+        return pod
+    if not isinstance(status, dict):
+        return pod
+    pod = copy.deepcopy(pod)
+    spec = pod["spec"]
+    for key in ("containers", "initContainers"):
+        for name in status.get(key) or []:
+            spec[key] = [c for c in spec.get(key) or [] if c.get("name") != name]
+    annotations = pod["metadata"]["annotations"]
+    from .postprocess import _prometheus, _sanitize
+    port = _prometheus(annotations, "port")
+    if port is not None and port[1] == str(status_port):
+        for key in [k for k in annotations if _sanitize(k) in
+                    ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")]:
+            del annotations[key]
+    del annotations[STATUS_ANNOTATION]
+    return pod

@@ -1,0 +1,132 @@
+"""Load the injector's three configuration pieces: templates, values and mesh config.
+
+They come from files (istioctl's --injectConfigFile, --valuesFile, --meshConfigFile), from
+the cluster's ConfigMaps, or from a built-in default; this module only turns their text into
+objects, whatever the source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import goyaml
+from .errors import InjectError
+from .gotemplate import Template, TemplateError
+from .template_functions import istio_template_funcs
+
+SIDECAR_TEMPLATE = "sidecar"
+
+
+@dataclass
+class InjectorConfig:
+    """Istio's inject.Config: policy, templates and selectors (the `config` ConfigMap key)."""
+
+    policy: str = "enabled"
+    default_templates: list = field(default_factory=lambda: [SIDECAR_TEMPLATE])
+    raw_templates: dict = field(default_factory=dict)
+    aliases: dict = field(default_factory=dict)
+    never_inject_selector: list = field(default_factory=list)
+    always_inject_selector: list = field(default_factory=list)
+    injected_annotations: dict = field(default_factory=dict)
+    templates: dict = field(default_factory=dict)  # name -> parsed Template
+
+
+def parse_injector_config(text: str, source: str = "injector config",
+                          env: dict | None = None) -> InjectorConfig:
+    """Parse an injector config the way istioctl reads --injectConfigFile.
+
+    A file that is not an inject.Config with templates is taken as one bare template named
+    "sidecar" (istioctl accepts both forms).
+    """
+    try:
+        doc = goyaml.load(text)
+    except goyaml.YAMLError:
+        doc = None
+    if not isinstance(doc, dict) or not doc.get("templates"):
+        config = InjectorConfig(raw_templates={SIDECAR_TEMPLATE: text})
+    else:
+        config = _config_from_dict(doc, source)
+    config.templates = parse_templates(config.raw_templates, env=env)
+    return config
+
+
+def _config_from_dict(doc: dict, source: str) -> InjectorConfig:
+    def typed(key, kind, default):
+        value = doc.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, kind):
+            raise InjectError(f"{source}: failed to unmarshal injection template: "
+                              f"field {key!r} has the wrong type")
+        return value
+
+    templates = typed("templates", dict, {})
+    for name, body in templates.items():
+        if not isinstance(body, str):
+            raise InjectError(f"{source}: template {name!r} is not a string")
+    default_templates = typed("defaultTemplates", list, []) or [SIDECAR_TEMPLATE]
+    return InjectorConfig(
+        policy=str(doc.get("policy") or ""),
+        default_templates=[str(t) for t in default_templates],
+        raw_templates=templates,
+        aliases=typed("aliases", dict, {}),
+        never_inject_selector=typed("neverInjectSelector", list, []),
+        always_inject_selector=typed("alwaysInjectSelector", list, []),
+        injected_annotations=typed("injectedAnnotations", dict, {}),
+    )
+
+
+
+def parse_templates(raw_templates: dict, env: dict | None = None) -> dict:
+    """Parse every template once; a syntax error names the template, line and column."""
+    funcs = istio_template_funcs(env=env)
+    parsed = {}
+    for name, text in raw_templates.items():
+        template = Template(name, funcs=funcs)
+        try:
+            template.parse(text)
+        except TemplateError as err:
+            raise InjectError(str(err)) from None
+        parsed[name] = template
+    return parsed
+
+
+def go_numbers(value):
+    """Values reach Istio's templates through encoding/json into map[string]any, so every
+    number is a float64; mirror that so printing and comparisons behave as in Go."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: go_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [go_numbers(v) for v in value]
+    return value
+
+
+@dataclass
+class ValuesConfig:
+    """Helm-style values (the `values` ConfigMap key): a map for templates plus typed getters."""
+
+    raw: str
+    as_map: dict
+
+    def get(self, *path, default=None):
+        node = self.as_map
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return default if node is None else node
+
+
+def parse_values(text: str, source: str = "values") -> ValuesConfig:
+    try:
+        doc = goyaml.load(text) if text.strip() else {}
+    except goyaml.YAMLError as err:
+        raise InjectError(f"could not parse configuration values ({source}): {err}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise InjectError(f"could not parse configuration values ({source}): not a map")
+    return ValuesConfig(raw=text, as_map=go_numbers(doc))

@@ -1,0 +1,188 @@
+"""Merging rendered templates onto the user's Pod, as Istio does.
+
+Every merge is a Kubernetes strategic merge patch against the corev1.Pod type followed by
+Go's typed round trip, so containers merge by name, ports by containerPort, volumes by name,
+and the result holds only what a corev1.Pod can hold.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+from . import goyaml
+from .errors import InjectError
+from .gotypes.strategic_merge import PatchError, strategic_merge_patch
+from .gotypes.typed import normalize
+
+POD = "k8s.io/api/core/v1.Pod"
+CONTAINER = "k8s.io/api/core/v1.Container"
+PROXY_CONTAINER = "istio-proxy"
+STATUS_ANNOTATION = "sidecar.istio.io/status"
+OVERRIDES_ANNOTATION = "proxy.istio.io/overrides"
+# A user-defined istio-proxy container may say image "auto": keep the injected image.
+AUTO_IMAGE = "auto"
+
+
+def typed_pod(pod: dict) -> dict:
+    return normalize(pod, POD)
+
+
+def empty_pod() -> dict:
+    return typed_pod({})
+
+
+def apply_overlay(target: dict, patch: dict) -> dict:
+    try:
+        merged = strategic_merge_patch(target, patch, POD)
+    except PatchError as err:
+        raise InjectError(f"strategic merge: {err}") from None
+    return typed_pod(merged)
+
+
+def apply_overlay_yaml(target: dict, overlay_text: str, template_name: str) -> dict:
+    """Merge one rendered template (YAML text of a partial Pod) onto `target`."""
+    try:
+        patch = goyaml.load(overlay_text)
+    except goyaml.YAMLError as err:
+        raise InjectError(f"failed parsing generated injected YAML of template {template_name!r} "
+                          f"(check Istio sidecar injector configuration): {err}") from None
+    if patch is None:
+        patch = {}
+    if not isinstance(patch, dict):
+        raise InjectError(f"failed parsing generated injected YAML of template {template_name!r}: "
+                          "not a map (check Istio sidecar injector configuration)")
+    return apply_overlay(target, patch)
+
+
+def find_container(name: str, containers) -> dict | None:
+    for container in containers or []:
+        if container.get("name") == name:
+            return container
+    return None
+
+
+def find_in_pod(name: str, pod: dict) -> dict | None:
+    spec = pod.get("spec") or {}
+    return find_container(name, spec.get("containers")) or find_container(name, spec.get("initContainers"))
+
+
+def parse_status(status: str) -> dict:
+    """Container names recorded in a previous injection's status annotation."""
+    try:
+        parsed = json.loads(status)
+    except ValueError:
+        return {"containers": [], "initContainers": []}
+    if not isinstance(parsed, dict):
+        return {"containers": [], "initContainers": []}
+    return {key: [{"name": name} for name in parsed.get(key) or []]
+            for key in ("containers", "initContainers")}
+
+
+def _overrides_from(pod: dict) -> dict:
+    text = (pod.get("metadata", {}).get("annotations") or {}).get(OVERRIDES_ANNOTATION)
+    if text is None:
+        return {"containers": [], "initContainers": []}
+    try:
+        parsed = json.loads(text)
+    except ValueError as err:
+        raise InjectError(f"invalid {OVERRIDES_ANNOTATION} annotation: {err}") from None
+    return {key: [normalize(c, CONTAINER) for c in parsed.get(key) or []]
+            for key in ("containers", "initContainers")}
+
+
+def reinsert_overrides(pod: dict) -> dict:
+    """Put back containers saved in the overrides annotation by an earlier injection, so a
+    re-injection sees the same Pod the first one saw."""
+    overrides = _overrides_from(pod)
+    pod = copy.deepcopy(pod)
+    spec = pod.setdefault("spec", {})
+    for key in ("containers", "initContainers"):
+        for container in overrides[key]:
+            if find_container(container["name"], spec.get(key)) is None:
+                spec[key] = (spec.get(key) or []) + [container]
+    return pod
+
+
+def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: dict,
+                            interception_mode: str) -> dict:
+    """A container the user defined with the same name as an injected one (typically their own
+    `istio-proxy`) wins over the template: merge it back on top (Istio's
+    reapplyOverwrittenContainers), and remember it in the overrides annotation."""
+    annotations = original_pod.get("metadata", {}).get("annotations") or {}
+    already_injected = STATUS_ANNOTATION in annotations
+    injected = parse_status(annotations[STATUS_ANNOTATION]) if already_injected else \
+        {"containers": [], "initContainers": []}
+    existing = _overrides_from(original_pod)
+    saved = {"containers": [], "initContainers": []}
+    template_spec = template_pod.get("spec") or {}
+
+    for key in ("containers", "initContainers"):
+        for container in template_spec.get(key) or []:
+            name = container.get("name")
+            if find_container(name, injected[key]):
+                continue  # re-injection: the fresh template wins
+            match = find_container(name, existing[key])
+            if match is None:
+                if key == "containers":
+                    match = find_container(name, (original_pod.get("spec") or {}).get("containers"))
+                else:
+                    match = find_in_pod(name, original_pod)
+            if match is None:
+                continue
+            overlay = normalize(copy.deepcopy(match), CONTAINER)
+            if overlay.get("image") == AUTO_IMAGE:
+                overlay.pop("image")
+            saved[key].append(overlay)
+            patch_spec = {key: [overlay]}
+            if key == "initContainers":
+                # Go marshals an empty, non-nil slice so the patch does not wipe containers.
+                patch_spec["containers"] = []
+            final_pod = apply_overlay(final_pod, {"metadata": {"creationTimestamp": None},
+                                                  "spec": patch_spec, "status": {}})
+
+    if not already_injected and (saved["containers"] or saved["initContainers"]):
+        from .gojson import dumps
+        from .gotypes.typed import go_ordered
+        record = {key: [go_ordered(c, CONTAINER) for c in saved[key]]
+                  for key in ("containers", "initContainers") if saved[key]}
+        final_pod["metadata"].setdefault("annotations", {})
+        final_pod["metadata"]["annotations"] = dict(final_pod["metadata"]["annotations"] or {})
+        final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = dumps(record)
+
+    _adjust_init_container_user(final_pod, original_pod, interception_mode)
+    return final_pod
+
+
+def _adjust_init_container_user(final_pod: dict, original_pod: dict, interception_mode: str) -> None:
+    """When the user's istio-proxy sets runAsUser/runAsGroup, the iptables rules (`-u UID`)
+    and the validation container must follow it (Istio's adjustInitContainerUser)."""
+    user_proxy = find_in_pod(PROXY_CONTAINER, original_pod)
+    if user_proxy is None:
+        return
+    security = user_proxy.get("securityContext") or {}
+    run_as_user, run_as_group = security.get("runAsUser"), security.get("runAsGroup")
+    if run_as_user is None and run_as_group is None:
+        return
+    init_containers = (final_pod.get("spec") or {}).get("initContainers") or []
+    init = find_container("istio-init", init_containers) or find_container("istio-validation", init_containers)
+    if init is None:
+        return
+    annotations = final_pod.get("metadata", {}).get("annotations") or {}
+    tproxy = interception_mode == "TPROXY" or annotations.get("sidecar.istio.io/interceptionMode") == "TPROXY"
+    if tproxy and run_as_user is not None:
+        sidecar = find_in_pod(PROXY_CONTAINER, final_pod)
+        if sidecar is not None:
+            sidecar.setdefault("securityContext", {})["runAsUser"] = 0
+    if not tproxy and init.get("name") == "istio-validation":
+        context = init.setdefault("securityContext", {})
+        if run_as_user is not None:
+            context["runAsUser"] = run_as_user
+        if run_as_group is not None:
+            context["runAsGroup"] = run_as_group
+    if not run_as_user:
+        return
+    args = init.get("args") or []
+    for index, arg in enumerate(args):
+        if arg == "-u" and index + 1 < len(args):
+            args[index + 1] = str(run_as_user)
+            return
