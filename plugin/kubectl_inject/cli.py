@@ -41,32 +41,96 @@ class _Parser(argparse.ArgumentParser):
         raise InjectError(message)
 
 
+def add_cluster_flags(parser) -> None:
+    group = parser.add_argument_group("cluster (where the injector config is read from)")
+    group.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    group.add_argument("--context", help="kubeconfig context to use")
+    group.add_argument("-i", "--istioNamespace", default="istio-system", help="Istio system namespace (default istio-system)")
+    group.add_argument("-r", "--revision", default="", help="Istio control plane revision (reads istio-sidecar-injector-REV and istio-REV)")
+    group.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API server (default 10)")
+    group.add_argument("--offline", action="store_true", help="use the built-in injector config, never a cluster")
+    group.add_argument("--istio-version", help="built-in injector config to use (implies --offline); see `kubectl inject config show`")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kubectl inject",
         description="Inject the Istio sidecar into Kubernetes workloads, exactly as "
                     "`istioctl kube-inject` does. Unsupported resources are passed through "
-                    "unchanged, so a whole application manifest can be injected at once.",
+                    "unchanged, so a whole application manifest can be injected at once.\n\n"
+                    "Config: each of --injectConfigFile, --valuesFile, --meshConfigFile replaces "
+                    "that piece; the others come from the cluster's Istio ConfigMaps, or, with no "
+                    "cluster, from a built-in default (announced on stderr).\n"
+                    "Also: `kubectl inject config pull -o DIR`, `kubectl inject config show`.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-f", "--filename", help="input Kubernetes resource file, or - for stdin")
+    parser.add_argument("-f", "--filename", action="append", default=[],
+                        help="input file, directory, or - for stdin (repeatable)")
+    parser.add_argument("-R", "--recursive", action="store_true", help="recurse into directories given with -f")
     parser.add_argument("-o", "--output", help="write the injected resources to this file (atomically) instead of stdout")
-    parser.add_argument("--injectConfigFile", help="injection configuration file (the `config` key of the istio-sidecar-injector ConfigMap)")
+    parser.add_argument("--in-place", action="store_true", help="rewrite each input file with its injected version (atomically; on any error no file changes)")
+    parser.add_argument("--explain", action="store_true", help="instead of YAML, explain what injection adds and why")
+    parser.add_argument("--injectConfigFile", help="injection templates file (the `config` key of the istio-sidecar-injector ConfigMap)")
     parser.add_argument("--valuesFile", help="injection values file (the `values` key of the istio-sidecar-injector ConfigMap)")
     parser.add_argument("--meshConfigFile", help="mesh configuration file (the `mesh` key of the istio ConfigMap)")
-    parser.add_argument("-r", "--revision", default="", help="Istio control plane revision to inject for")
+    add_cluster_flags(parser)
     return parser
 
 
-def _read(path: str, what: str) -> str:
+def _cluster_target(args):
+    from .cluster_config import ClusterTarget
+    revision = "" if args.revision == "default" else args.revision
+    return ClusterTarget(kubeconfig=args.kubeconfig, context=args.context,
+                         namespace=args.istioNamespace, revision=revision, timeout=args.timeout)
+
+
+def load_settings(args):
+    """Resolve the config pieces (files / cluster / built-in) and parse them."""
+    from .config_source import resolve
+    from .inject import Settings
+    from .load_config import parse_injector_config, parse_values
+    from .meshconfig import MeshConfigError, load_mesh_config
+
+    target = _cluster_target(args)
+    files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
+    resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as err:
-        raise InjectError(f"cannot read {what} {path!r}: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise InjectError(f"cannot read {what} {path!r}: not UTF-8 text") from None
+        mesh = load_mesh_config(resolved.texts["mesh"])
+    except MeshConfigError as err:
+        raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
+    injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
+    values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
+    return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision), resolved
+
+
+INPUT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _read(path: str, what: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    from .config_source import read_file
+    return read_file(path, what)
+
+
+def expand_inputs(sources, recursive: bool) -> list:
+    """Files named by -f, with directories expanded as kubectl does (-R to recurse)."""
+    paths = []
+    for source in sources:
+        if source != "-" and os.path.isdir(source):
+            found = []
+            for directory, subdirs, names in os.walk(source):
+                subdirs.sort()
+                found.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith(INPUT_SUFFIXES))
+                if not recursive:
+                    break
+            if not found:
+                raise InjectError(f"no .yaml, .yml or .json files in directory {source!r}")
+            paths.extend(found)
+        else:
+            paths.append(source)
+    if paths.count("-") > 1:
+        raise InjectError("standard input (-f -) can be given only once")
+    return paths
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -90,6 +154,27 @@ def write_atomically(path: str, text: str) -> None:
         raise InjectError(f"cannot write {path!r}: {err.strerror}") from None
 
 
+def write_all_atomically(outputs) -> None:
+    """--in-place: stage every file first, then rename them all; a failure while staging
+    leaves every original untouched."""
+    staged = []
+    try:
+        for path, text in outputs:
+            directory = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    except OSError as err:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise InjectError(f"cannot write {path!r}: {err.strerror}; no file was changed") from None
+    for tmp, path in staged:
+        os.replace(tmp, path)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -97,36 +182,43 @@ def _umask() -> int:
 
 
 def run(argv) -> int:
+    if argv and argv[0] == "config":
+        from .config_cmd import run_config
+        return run_config(argv[1:])
     args = build_parser().parse_args(argv)
     if not args.filename:
         raise InjectError("filename not specified (see --filename or -f)")
-    from .inject import Settings, inject_text
-    from .load_config import parse_injector_config, parse_values
-    from .meshconfig import MeshConfigError, load_mesh_config
+    paths = expand_inputs(args.filename, args.recursive)
+    if args.in_place and ("-" in paths or args.output):
+        raise InjectError("--in-place rewrites input files: it cannot be used with -f - or -o")
+    inputs = [(path, _read(path, "input file")) for path in paths]
 
-    missing = [flag for flag, value in (("--injectConfigFile", args.injectConfigFile),
-                                         ("--valuesFile", args.valuesFile),
-                                         ("--meshConfigFile", args.meshConfigFile)) if not value]
-    if missing:
-        raise InjectError("no injector configuration: give --injectConfigFile, --valuesFile and "
-                          "--meshConfigFile (missing: " + ", ".join(missing) + ")")
-    manifest = _read(args.filename, "input file")
-    try:
-        mesh = load_mesh_config(_read(args.meshConfigFile, "mesh config file"))
-    except MeshConfigError as err:
-        raise InjectError(f"invalid mesh config {args.meshConfigFile!r}: {err}") from None
-    injector = parse_injector_config(_read(args.injectConfigFile, "injection config file"),
-                                     source=args.injectConfigFile)
-    values = parse_values(_read(args.valuesFile, "values file"), source=args.valuesFile)
-    revision = "" if args.revision == "default" else args.revision
-    settings = Settings(injector=injector, values=values, mesh=mesh, revision=revision)
+    settings, resolved = load_settings(args)
+    if resolved.notice:
+        print(resolved.notice, file=sys.stderr)
 
+    from .inject import inject_text
     warnings = []
-    output = inject_text(manifest, settings, warn=warnings.append)
-    if args.output:
-        write_atomically(args.output, output)
+    if args.explain:
+        from .explain import explain
+        report = "".join(explain(text, settings, source=path) for path, text in inputs)
+        sys.stdout.write(report)
+        return 0
+
+    outputs = []
+    for path, text in inputs:
+        try:
+            outputs.append((path, inject_text(text, settings, warn=warnings.append)))
+        except InjectError as err:
+            if len(inputs) > 1:
+                raise InjectError(f"{path}: {err.one_line()}") from None
+            raise
+    if args.in_place:
+        write_all_atomically(outputs)
+    elif args.output:
+        write_atomically(args.output, "".join(out for _, out in outputs))
     else:
-        sys.stdout.write(output)
+        sys.stdout.write("".join(out for _, out in outputs))
         sys.stdout.flush()
     if warnings:
         print(file=sys.stderr)

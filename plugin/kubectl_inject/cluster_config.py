@@ -1,0 +1,141 @@
+"""Read the injector configuration from a live cluster, as istioctl kube-inject does.
+
+Source of truth: the ConfigMaps Istio installs in its namespace, `istio-sidecar-injector`
+(keys `config` and `values`) and `istio` (key `mesh`), or `istio-sidecar-injector-REV` and
+`istio-REV` for a revision. (istioctl may instead ask istiod's webhook over a port-forward;
+we read the ConfigMaps, which give the same templates without a port-forward, work with
+read-only RBAC, and can be saved with `kubectl inject config pull`.)
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from .errors import InjectError
+
+DEFAULT_NAMESPACE = "istio-system"
+
+
+@dataclass
+class ClusterTarget:
+    kubeconfig: str | None = None   # --kubeconfig
+    context: str | None = None      # --context
+    namespace: str = DEFAULT_NAMESPACE  # -i/--istioNamespace
+    revision: str = ""
+    timeout: float = 10.0
+
+    @property
+    def explicit(self) -> bool:
+        """Did the user point at a cluster themselves (so a failure is an error, not a fallback)?"""
+        return bool(self.kubeconfig or self.context)
+
+    def injector_configmap(self) -> str:
+        return f"istio-sidecar-injector-{self.revision}" if self.revision else "istio-sidecar-injector"
+
+    def mesh_configmap(self) -> str:
+        return f"istio-{self.revision}" if self.revision else "istio"
+
+
+class NoKubeconfig(InjectError):
+    """No kubeconfig to read the cluster's configuration from."""
+
+
+class ClusterUnreachable(InjectError):
+    """The API server did not answer within the timeout."""
+
+
+def kubeconfig_paths(target: ClusterTarget) -> list:
+    if target.kubeconfig:
+        return [target.kubeconfig]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [p for p in env.split(os.pathsep) if p]
+    return [os.path.join(os.path.expanduser("~"), ".kube", "config")]
+
+
+def describe_context(target: ClusterTarget) -> str:
+    """Human description of which cluster: context name and server."""
+    try:
+        from kubernetes import config as kconfig
+        contexts, active = kconfig.list_kube_config_contexts(config_file=_first_existing(target))
+        name = target.context or (active or {}).get("name", "?")
+        return f"context {name!r}"
+    except Exception:  # descriptive only
+        return "the current context"
+
+
+def _first_existing(target: ClusterTarget):
+    for path in kubeconfig_paths(target):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def read_cluster_config(target: ClusterTarget) -> dict:
+    """{'config': ..., 'values': ..., 'mesh': ...} texts from the cluster's ConfigMaps."""
+    path = _first_existing(target)
+    if path is None:
+        raise NoKubeconfig(
+            "no injector configuration: no kubeconfig found (" + ", ".join(kubeconfig_paths(target)) + "); "
+            "provide config in one of three ways: a cluster with Istio (--kubeconfig/--context or KUBECONFIG), "
+            "files (--injectConfigFile, --valuesFile, --meshConfigFile), or the built-in default (--offline)")
+    injector = _read_configmap(target, path, target.injector_configmap())
+    mesh = _read_configmap(target, path, target.mesh_configmap())
+    texts = {}
+    for key, source, name in (("config", injector, target.injector_configmap()),
+                              ("values", injector, target.injector_configmap()),
+                              ("mesh", mesh, target.mesh_configmap())):
+        if key not in source:
+            raise InjectError(f"ConfigMap {name!r} in namespace {target.namespace!r} has no key {key!r}")
+        texts[key] = source[key]
+    return texts
+
+
+def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
+    """One ConfigMap's data, with a hard wall-clock bound on the whole call."""
+    result: dict = {}
+
+    def fetch():
+        try:
+            from kubernetes import client, config as kconfig
+            from kubernetes.client.rest import ApiException
+            api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
+            api_client.configuration.retries = 0
+            api = client.CoreV1Api(api_client)
+            try:
+                cm = api.read_namespaced_config_map(
+                    name, target.namespace, _request_timeout=(target.timeout, target.timeout))
+                result["data"] = cm.data or {}
+            except ApiException as err:
+                if err.status == 404:
+                    result["error"] = InjectError(
+                        f"Istio is not installed for this request: ConfigMap {name!r} not found in namespace "
+                        f"{target.namespace!r} ({describe_context(target)}); install Istio, pass -i/--istioNamespace "
+                        f"or -r/--revision, or give config files")
+                else:
+                    result["error"] = InjectError(f"reading ConfigMap {target.namespace}/{name}: "
+                                                  f"{err.status} {err.reason}")
+        except InjectError as err:
+            result["error"] = err
+        except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
+            result["error"] = ClusterUnreachable(
+                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err)}")
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(target.timeout)
+    if worker.is_alive():
+        raise ClusterUnreachable(f"the Kubernetes API server ({describe_context(target)}) did not answer "
+                                 f"within {target.timeout:g} s (see --timeout)")
+    if "error" in result:
+        raise result["error"]
+    return result["data"]
+
+
+def _short(err: Exception) -> str:
+    text = " ".join(str(err).split())
+    if "Max retries exceeded" in text or "NewConnectionError" in text:
+        reason = text.split("Caused by ")[-1]
+        return reason[:200]
+    return text[:200]

@@ -1,0 +1,62 @@
+"""`kubectl inject config pull|show`: save the cluster's injector config, or say where the
+config in effect comes from."""
+from __future__ import annotations
+
+import os
+import sys
+
+from .errors import InjectError
+
+PULL_FILES = (("config", "inject-config.yaml", "--injectConfigFile"),
+              ("values", "values.yaml", "--valuesFile"),
+              ("mesh", "mesh.yaml", "--meshConfigFile"))
+
+
+def _parser():
+    from .cli import _Parser, add_cluster_flags
+    parser = _Parser(prog="kubectl inject config",
+                     description="Inspect or save the injector configuration.")
+    sub = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    pull = sub.add_parser("pull", help="save the cluster's templates, values and mesh config to a directory")
+    pull.add_argument("-o", "--output", required=True, help="directory to write the three files into")
+    add_cluster_flags(pull)
+    show = sub.add_parser("show", help="say where the config in effect comes from")
+    show.add_argument("--injectConfigFile")
+    show.add_argument("--valuesFile")
+    show.add_argument("--meshConfigFile")
+    add_cluster_flags(show)
+    return parser
+
+
+def run_config(argv) -> int:
+    args = _parser().parse_args(argv)
+    if args.action == "pull":
+        return _pull(args)
+    return _show(args)
+
+
+def _pull(args) -> int:
+    from .cli import _cluster_target, write_atomically
+    from .cluster_config import read_cluster_config
+    target = _cluster_target(args)
+    texts = read_cluster_config(target)
+    os.makedirs(args.output, exist_ok=True)
+    for piece, filename, _ in PULL_FILES:
+        write_atomically(os.path.join(args.output, filename), texts[piece])
+    flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)
+    print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
+          f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}")
+    return 0
+
+
+def _show(args) -> int:
+    from .cli import _cluster_target
+    from .config_source import builtin_versions, resolve
+    files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
+    resolved = resolve(files, _cluster_target(args), offline=args.offline, istio_version=args.istio_version)
+    for piece, _, flag in PULL_FILES:
+        print(f"{piece:7} {resolved.origins[piece]}")
+    print(f"built-in defaults available: {', '.join(builtin_versions())}")
+    if resolved.notice:
+        print(resolved.notice, file=sys.stderr)
+    return 0

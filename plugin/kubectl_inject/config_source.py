@@ -1,0 +1,94 @@
+"""Where the injector configuration comes from: files, the cluster, or a built-in default.
+
+Each of the three pieces (templates, values, mesh) is taken from its file when given on the
+command line; the rest come from the cluster's ConfigMaps; with no cluster at all (no
+kubeconfig) or with --offline, from the built-in default for --istio-version.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, read_cluster_config
+from .errors import InjectError
+
+BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin")
+DEFAULT_ISTIO_VERSION = "1.22.0"
+PIECES = (("config", "--injectConfigFile", "template.yaml"),
+          ("values", "--valuesFile", "values.yaml"),
+          ("mesh", "--meshConfigFile", "mesh.yaml"))
+
+
+@dataclass
+class ConfigTexts:
+    texts: dict                      # config / values / mesh -> text
+    origins: dict = field(default_factory=dict)  # piece -> where it came from
+    notice: str = ""                 # one line for stderr (built-in default in use)
+
+
+def builtin_versions() -> list:
+    if not os.path.isdir(BUILTIN_DIR):
+        return []
+    return sorted(v for v in os.listdir(BUILTIN_DIR) if os.path.isdir(os.path.join(BUILTIN_DIR, v)))
+
+
+def builtin_texts(version: str) -> dict:
+    directory = os.path.join(BUILTIN_DIR, version)
+    if not os.path.isdir(directory):
+        raise InjectError(f"no built-in injector config for Istio {version}; "
+                          f"available: {', '.join(builtin_versions()) or 'none'}")
+    texts = {}
+    for piece, _, filename in PIECES:
+        with open(os.path.join(directory, filename), encoding="utf-8") as handle:
+            texts[piece] = handle.read()
+    return texts
+
+
+def read_file(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as err:
+        raise InjectError(f"cannot read {what} {path!r}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InjectError(f"cannot read {what} {path!r}: not UTF-8 text") from None
+
+
+def resolve(files: dict, target: ClusterTarget, offline: bool, istio_version: str | None) -> ConfigTexts:
+    """files: piece -> path or None."""
+    texts, origins = {}, {}
+    for piece, flag, _ in PIECES:
+        if files.get(piece):
+            texts[piece] = read_file(files[piece], f"{flag} file")
+            origins[piece] = f"file {files[piece]}"
+    missing = [piece for piece, _, _ in PIECES if piece not in texts]
+    if not missing:
+        return ConfigTexts(texts, origins)
+
+    version = istio_version or DEFAULT_ISTIO_VERSION
+    if offline or istio_version:
+        return _from_builtin(texts, origins, missing, version, reason="")
+    try:
+        cluster = read_cluster_config(target)
+    except NoKubeconfig:
+        if target.explicit:
+            raise
+        return _from_builtin(texts, origins, missing, version,
+                             reason="no cluster or config files given; ")
+    where = f"cluster ({describe_context(target)}), namespace {target.namespace}"
+    for piece in missing:
+        texts[piece] = cluster[piece]
+        name = target.mesh_configmap() if piece == "mesh" else target.injector_configmap()
+        origins[piece] = f"{where}, ConfigMap {name} key {piece!r}"
+    return ConfigTexts(texts, origins)
+
+
+def _from_builtin(texts, origins, missing, version, reason) -> ConfigTexts:
+    builtin = builtin_texts(version)
+    for piece in missing:
+        texts[piece] = builtin[piece]
+        origins[piece] = f"built-in default for Istio {version}"
+    notice = (f"kubectl inject: {reason}using the built-in injector config of Istio {version} "
+              "(other sources: a cluster with Istio via --kubeconfig/--context, or "
+              "--injectConfigFile/--valuesFile/--meshConfigFile)")
+    return ConfigTexts(texts, origins, notice)
