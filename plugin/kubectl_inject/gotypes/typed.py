@@ -1,0 +1,626 @@
+"""Go's typed JSON round trip for Kubernetes objects.
+
+istioctl kube-inject reads each manifest with sigs.k8s.io/yaml.Unmarshal into
+a typed object (corev1.Pod, appsv1.Deployment, ...) and prints it with
+sigs.k8s.io/yaml.Marshal. `normalize(value, type_ref)` gives the JSON value
+that round trip produces from a decoded YAML value (dicts, lists, str, int,
+float, bool, None): unknown fields vanish, empty omitempty fields vanish,
+non-omitempty zero values appear (`creationTimestamp: null`, `resources: {}`,
+`containers: null`), quantities become canonical, and scalars bound for
+string fields become strings the way sigs.k8s.io/yaml converts them
+(`value: 1` -> "1", `1.5` -> "1.5", `true` -> "true").
+
+Steps mirrored, in order:
+1. sigs.k8s.io/yaml's YAML-to-JSON conversion: map keys become strings; a
+   number or bool whose target is a string kind becomes a string (ints in
+   decimal, floats with strconv 'g' at 32-bit precision). Targets behind a
+   JSON unmarshaler (Quantity, IntOrString, Time, ...) or interface{} keep
+   their JSON type. A field promoted from an embedded struct (apiVersion,
+   kind) is not coerced, because the converter looks at the embedded struct.
+2. encoding/json decoding (Go 1.22): keys processed in sorted order (the
+   converter emits sorted JSON), exact field name first then
+   case-insensitive, null leaves non-nullable values unchanged, type
+   mismatches are remembered (first one wins) while decoding goes on, errors
+   from custom unmarshalers stop decoding at once.
+3. encoding/json encoding: omitempty drops false, 0, "", nil and empty
+   slices/maps, never structs.
+
+Errors are raised as `TypeError` (this module's, a ValueError) whose str()
+is Go's text, e.g.
+  json: cannot unmarshal string into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32
+(the struct named is the innermost struct holding the field, and the path is
+the JSON field names from the document root, without list indexes).
+sigs.k8s.io/yaml v1.4.0 wraps it as
+"error unmarshaling JSON: while decoding JSON: " + str(err); `TypeError.yaml_message()` gives that form.
+
+Public API:
+  normalize(value, type_ref) -> JSON value
+  object_type(api_version, kind) -> type ref or None
+  zero_json(type_ref) -> what json.Marshal prints for the zero value
+  TypeError
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import datetime as _dt
+import math
+import re
+import struct as _struct
+
+from . import schema
+from .quantity import Quantity, QuantityError, quantity_from_json, go_json_float
+
+__all__ = ["normalize", "object_type", "zero_json", "TypeError", "go_format_float32_g"]
+
+_QUANTITY = "k8s.io/apimachinery/pkg/api/resource.Quantity"
+_INTORSTR = "k8s.io/apimachinery/pkg/util/intstr.IntOrString"
+_TIME = "k8s.io/apimachinery/pkg/apis/meta/v1.Time"
+_MICROTIME = "k8s.io/apimachinery/pkg/apis/meta/v1.MicroTime"
+_RAWEXT = "k8s.io/apimachinery/pkg/runtime.RawExtension"
+_FIELDSV1 = "k8s.io/apimachinery/pkg/apis/meta/v1.FieldsV1"
+_DURATION = "k8s.io/apimachinery/pkg/apis/meta/v1.Duration"
+
+_INT_RANGES = {
+    "int": (-(1 << 63), (1 << 63) - 1),
+    "int8": (-(1 << 7), (1 << 7) - 1),
+    "int16": (-(1 << 15), (1 << 15) - 1),
+    "int32": (-(1 << 31), (1 << 31) - 1),
+    "int64": (-(1 << 63), (1 << 63) - 1),
+    "uint": (0, (1 << 64) - 1),
+    "uint8": (0, (1 << 8) - 1),
+    "uint16": (0, (1 << 16) - 1),
+    "uint32": (0, (1 << 32) - 1),
+    "uint64": (0, (1 << 64) - 1),
+    "uintptr": (0, (1 << 64) - 1),
+}
+_FLOATS = ("float32", "float64")
+
+
+class TypeError(ValueError):  # noqa: A001 - the name the callers use
+    """A value Go's json decoder rejects; str() is Go's message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def yaml_message(self) -> str:
+        return "error unmarshaling JSON: while decoding JSON: " + self.message
+
+
+class _UnmarshalTypeError(TypeError):
+    def __init__(self, value_desc: str, type_str: str, struct: str = "", field: str = ""):
+        self.value_desc = value_desc
+        self.type_str = type_str
+        self.struct = struct
+        self.field = field
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if self.struct or self.field:
+            return (f"json: cannot unmarshal {self.value_desc} into Go struct field "
+                    f"{self.struct}.{self.field} of type {self.type_str}")
+        return f"json: cannot unmarshal {self.value_desc} into Go value of type {self.type_str}"
+
+    def with_context(self, struct: str, field: str) -> "_UnmarshalTypeError":
+        return _UnmarshalTypeError(self.value_desc, self.type_str, struct, field)
+
+
+class _Abort(Exception):
+    """An error that stops decoding immediately (from a custom unmarshaler)."""
+
+    def __init__(self, err: TypeError):
+        self.err = err
+
+
+_NOCHANGE = object()
+_MISSING = object()
+
+
+class _Ctx:
+    __slots__ = ("stack", "struct", "saved")
+
+    def __init__(self):
+        self.stack: list[str] = []
+        self.struct = ""
+        self.saved: TypeError | None = None
+
+    def type_error(self, value_desc: str, type_str: str):
+        if self.saved is None:
+            if self.struct or self.stack:
+                self.saved = _UnmarshalTypeError(value_desc, type_str, self.struct, ".".join(self.stack))
+            else:
+                self.saved = _UnmarshalTypeError(value_desc, type_str)
+        return _NOCHANGE
+
+    def abort(self, err: TypeError):
+        if isinstance(err, _UnmarshalTypeError) and (self.struct or self.stack):
+            err = err.with_context(self.struct, ".".join(self.stack))
+        raise _Abort(err)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _json_kind(v) -> str:
+    """How encoding/json names a JSON value in UnmarshalTypeError.Value."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (list, tuple)):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    if v is None:
+        return "null"
+    return "object"
+
+
+def _number_text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return go_json_float(v)
+
+
+def go_format_float32_g(f: float) -> str:
+    """strconv.FormatFloat(f, 'g', -1, 32): shortest float32 digits, %e if exp < -4 or >= 6."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    try:
+        f32 = _struct.unpack("f", _struct.pack("f", f))[0]
+    except OverflowError:
+        return "+Inf" if f > 0 else "-Inf"
+    if f32 == 0:
+        return "-0" if math.copysign(1.0, f32) < 0 else "0"
+    for prec in range(1, 10):
+        s = "%.*e" % (prec - 1, f32)
+        if _struct.unpack("f", _struct.pack("f", float(s)))[0] == f32:
+            break
+    mant, _, exp = s.partition("e")
+    neg = mant.startswith("-")
+    digits = mant.lstrip("-").replace(".", "")
+    digits = digits.rstrip("0") or "0"
+    x = int(exp)
+    sign = "-" if neg else ""
+    # shortest formatting uses precision 6 to choose between %e and %f
+    if x < -4 or x >= 6:
+        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{m}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    # %f with as many digits as needed
+    if x >= len(digits) - 1:
+        return sign + digits + "0" * (x - len(digits) + 1)
+    if x >= 0:
+        return sign + digits[: x + 1] + "." + digits[x + 1:]
+    return sign + "0." + "0" * (-x - 1) + digits
+
+
+def _yaml_key(k) -> str:
+    """sigs.k8s.io/yaml: map keys of a YAML document become JSON strings."""
+    if isinstance(k, str):
+        return k
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if isinstance(k, int):
+        return str(k)
+    if isinstance(k, float):
+        s = go_format_float32_g(k)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
+    raise TypeError(f"error converting YAML to JSON: unsupported map key of type: {builtins.type(k).__name__}, key: {k!r}")
+
+
+def _sorted_items(d: dict):
+    items = [(_yaml_key(k), v) for k, v in d.items()]
+    # json.Marshal of a map sorts keys bytewise; a later duplicate wins
+    merged = {}
+    for k, v in items:
+        merged[k] = v
+    return sorted(merged.items(), key=lambda kv: kv[0].encode("utf-8"))
+
+
+def _coerce_scalar_to_string(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return go_format_float32_g(v)
+    return v
+
+
+def _generic(v, keep_ints: bool):
+    """A JSON value decoded into interface{} and encoded again.
+
+    keep_ints=False: numbers went through float64 (interface{} targets);
+    keep_ints=True: the JSON text was kept verbatim (RawExtension, FieldsV1).
+    Either way the YAML printer reads integral numbers back as integers.
+    """
+    if isinstance(v, dict):
+        return {k: _generic(x, keep_ints) for k, x in _sorted_items(v)}
+    if isinstance(v, (list, tuple)):
+        return [_generic(x, keep_ints) for x in v]
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        if keep_ints or abs(v) <= (1 << 53):
+            return v
+        v = float(v)
+    if isinstance(v, float):
+        text = go_json_float(v)
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        return v
+    if isinstance(v, (_dt.datetime, _dt.date)):
+        return v.isoformat()
+    return v
+
+
+# ---------------------------------------------------------------- time
+
+
+_RFC3339_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
+)
+
+
+def _parse_rfc3339(s: str) -> _dt.datetime:
+    m = _RFC3339_RE.match(s)
+    err = TypeError(f'parsing time "{s}" as "2006-01-02T15:04:05Z07:00": cannot parse "{s}" as "2006"')
+    if not m:
+        raise err
+    y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
+    frac = m.group(7) or ""
+    tz = m.group(8)
+    try:
+        micro = int((frac[1:] + "000000")[:6]) if frac else 0
+        nanos_extra = frac[7:] if len(frac) > 7 else ""
+        dt = _dt.datetime(y, mo, d, h, mi, sec, micro, tzinfo=_dt.timezone.utc)
+    except ValueError:
+        raise TypeError(f'parsing time "{s}": day out of range') from None
+    if tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        hh, mm = int(tz[1:3]), int(tz[4:6])
+        if hh > 23 or mm > 59:
+            raise TypeError(f'parsing time "{s}": time zone offset out of range')
+        dt = dt - sign * _dt.timedelta(hours=hh, minutes=mm)
+    del nanos_extra
+    return dt
+
+
+def _time_from_json(v, micro: bool, ctx: _Ctx):
+    if v is None:
+        return None
+    if isinstance(v, (_dt.datetime,)):
+        dt = v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
+        return _format_time(dt.astimezone(_dt.timezone.utc), micro)
+    if not isinstance(v, str):
+        ctx.abort(_UnmarshalTypeError(_json_kind(v), "string"))
+    try:
+        dt = _parse_rfc3339(v)
+    except TypeError as e:
+        ctx.abort(e)
+    return _format_time(dt.astimezone(_dt.timezone.utc), micro)
+
+
+def _format_time(dt: _dt.datetime, micro: bool) -> str | None:
+    if dt.year == 1 and dt.month == 1 and dt.day == 1 and dt.hour == 0 and dt.minute == 0 \
+            and dt.second == 0 and dt.microsecond == 0:
+        return None  # the zero time prints as null
+    if micro:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%06dZ" % dt.microsecond
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------- decode
+
+
+def _decode(v, tref: str, ctx: _Ctx, coerce: bool = True):
+    """Decode JSON-ish v into type tref; returns the Go model or _NOCHANGE."""
+    r = schema.resolve(tref)
+    k = r.kind
+    if k == "pointer":
+        if v is None:
+            return None
+        # sigs.k8s.io/yaml looks through pointers for the string coercion
+        return _decode(v, tref[1:], ctx, coerce)
+    if k == "named":
+        under = schema.resolve(r.underlying)
+        return _decode_composite(v, r.underlying, under, tref, ctx)
+    if k in ("slice", "map", "bytes"):
+        return _decode_composite(v, tref, r, tref, ctx)
+    if k == "interface":
+        return _generic(v, keep_ints=False)
+    if k == "special":
+        return _decode_special(v, tref, ctx)
+    if k == "struct":
+        return _decode_struct(v, tref, r, ctx)
+    if k == "enum":
+        # protobuf enums via encoding/json: plain int32
+        return _decode_basic(v, "int32", tref, ctx, coerce)
+    # basic (named or not)
+    return _decode_basic(v, r.underlying or tref, tref, ctx, coerce)
+
+
+def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
+    tstr = schema.go_type_string(tref)
+    if v is None:
+        return _NOCHANGE
+    if basic == "string":
+        if isinstance(v, str):
+            return v
+        if coerce and isinstance(v, (bool, int, float)):
+            return _coerce_scalar_to_string(v)
+        return ctx.type_error(_json_kind(v), tstr)
+    if basic == "bool":
+        if isinstance(v, bool):
+            return v
+        return ctx.type_error(_json_kind(v), tstr)
+    if basic in _INT_RANGES:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return ctx.type_error(_json_kind(v), tstr)
+        text = _number_text(v)
+        lo, hi = _INT_RANGES[basic]
+        if not re.fullmatch(r"-?\d+", text) or not (lo <= int(text) <= hi):
+            return ctx.type_error("number " + text, tstr)
+        return int(text)
+    if basic in _FLOATS:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return ctx.type_error(_json_kind(v), tstr)
+        f = float(v)
+        if basic == "float32":
+            try:
+                f = _struct.unpack("f", _struct.pack("f", f))[0]
+            except OverflowError:
+                return ctx.type_error("number " + _number_text(v), tstr)
+        return f
+    raise builtins.TypeError(f"unsupported basic type {basic}")
+
+
+def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
+    tstr = schema.go_type_string(display_ref)
+    if v is None:
+        return None
+    if r.kind == "bytes":
+        if isinstance(v, str):
+            try:
+                raw = base64.b64decode(v.replace("\r", "").replace("\n", ""), validate=True)
+            except (binascii.Error, ValueError):
+                ctx.abort(TypeError("illegal base64 data at input byte 0"))
+            return raw
+        if isinstance(v, (list, tuple)):
+            out = []
+            for x in v:
+                d = _decode_basic(x, "uint8", "uint8", ctx, False)
+                out.append(0 if d is _NOCHANGE else d)
+            return bytes(out)
+        return ctx.type_error(_json_kind(v), tstr)
+    if r.kind == "slice":
+        if not isinstance(v, (list, tuple)):
+            return ctx.type_error(_json_kind(v), tstr)
+        elem = uref[2:]
+        out = []
+        for x in v:
+            d = _decode(x, elem, ctx)
+            if d is _NOCHANGE:
+                d = _zero_model(elem)
+            out.append(d)
+        return out
+    if r.kind == "map":
+        if not isinstance(v, dict):
+            return ctx.type_error(_json_kind(v), tstr)
+        elem = uref[len("map[string]"):]
+        out = {}
+        for key, x in _sorted_items(v):
+            d = _decode(x, elem, ctx)
+            if d is _NOCHANGE:
+                d = _zero_model(elem) if key not in out else out[key]
+            out[key] = d
+        return out
+    raise builtins.TypeError(f"not a composite type: {uref}")
+
+
+def _decode_struct(v, tref: str, r, ctx: _Ctx):
+    tstr = schema.go_type_string(tref)
+    if v is None:
+        return _NOCHANGE
+    if r.info.get("proto"):
+        raise NotImplementedError(
+            f"{tref} is a protobuf message: its JSON form is protojson, not encoding/json")
+    if not isinstance(v, dict):
+        return ctx.type_error(_json_kind(v), tstr)
+    model: dict = {}
+    struct_short = schema.short_name(tref)
+    for key, x in _sorted_items(v):
+        f = schema.lookup_json_key(r.name, key)
+        if f is None:
+            continue  # unknown fields are dropped
+        saved_stack, saved_struct = len(ctx.stack), ctx.struct
+        ctx.stack.append(f.json)
+        ctx.struct = struct_short
+        d = _decode(x, f.type, ctx, coerce=len(f.path) == 1)
+        del ctx.stack[saved_stack:]
+        ctx.struct = saved_struct
+        if d is _NOCHANGE:
+            continue
+        prev = model.get(f.json, _MISSING)
+        if isinstance(prev, dict) and isinstance(d, dict) and _is_merging(f.type):
+            merged = dict(prev)
+            merged.update(d)
+            d = merged
+        model[f.json] = d
+    return model
+
+
+def _is_merging(tref: str) -> bool:
+    """Decoding twice into the same struct or map merges (slices are replaced)."""
+    while tref.startswith("*"):
+        tref = tref[1:]
+    r = schema.resolve(schema.unwrap(tref))
+    return r.kind in ("struct", "map")
+
+
+def _decode_special(v, tref: str, ctx: _Ctx):
+    if tref == _QUANTITY:
+        try:
+            return quantity_from_json(v)
+        except QuantityError as e:
+            ctx.abort(TypeError(str(e)))
+    if tref == _INTORSTR:
+        if isinstance(v, str):
+            return v
+        if v is None:
+            return 0
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            ctx.abort(_UnmarshalTypeError(_json_kind(v), "int32"))
+        text = _number_text(v)
+        if not re.fullmatch(r"-?\d+", text) or not (-(1 << 31) <= int(text) < (1 << 31)):
+            ctx.abort(_UnmarshalTypeError("number " + text, "int32"))
+        return int(text)
+    if tref in (_TIME, _MICROTIME):
+        return _time_from_json(v, tref == _MICROTIME, ctx)
+    if tref in (_RAWEXT, _FIELDSV1):
+        return _generic(v, keep_ints=True)
+    if tref == _DURATION:
+        if not isinstance(v, str):
+            ctx.abort(_UnmarshalTypeError(_json_kind(v), "string"))
+        return v
+    raise NotImplementedError(f"{tref}: not a type encoding/json handles here")
+
+
+# ---------------------------------------------------------------- zero and encode
+
+
+def _zero_model(tref: str):
+    r = schema.resolve(tref)
+    k = r.kind
+    if k in ("pointer", "slice", "map", "bytes", "interface", "named"):
+        return None
+    if k == "struct":
+        return {}
+    if k == "special":
+        if tref == _QUANTITY:
+            return Quantity(0, 0, "", None)
+        if tref == _INTORSTR:
+            return 0
+        if tref == _DURATION:
+            return "0s"
+        return None
+    if k == "enum":
+        return 0
+    basic = r.underlying or tref
+    if basic == "string":
+        return ""
+    if basic == "bool":
+        return False
+    if basic in _FLOATS:
+        return 0.0
+    return 0
+
+
+def _is_empty(val, tref: str) -> bool:
+    r = schema.resolve(tref)
+    k = r.kind
+    if k in ("pointer", "interface"):
+        return val is None
+    if k in ("slice", "map", "bytes", "named"):
+        return val is None or len(val) == 0
+    if k in ("struct", "special"):
+        return False
+    if isinstance(val, bool):
+        return val is False
+    return val == 0 or val == ""
+
+
+def _encode(val, tref: str):
+    r = schema.resolve(tref)
+    k = r.kind
+    if k == "pointer":
+        return None if val is None else _encode(val, tref[1:])
+    if k == "named":
+        return _encode(val, r.underlying)
+    if k == "bytes":
+        return None if val is None else base64.b64encode(val).decode("ascii")
+    if k == "slice":
+        if val is None:
+            return None
+        elem = tref[2:]
+        return [_encode(x, elem) for x in val]
+    if k == "map":
+        if val is None:
+            return None
+        elem = tref[len("map[string]"):]
+        return {key: _encode(x, elem) for key, x in val.items()}
+    if k == "interface":
+        return val
+    if k == "special":
+        if tref == _QUANTITY:
+            return val.string()
+        return val
+    if k == "struct":
+        out = {}
+        for f in schema.struct_fields(tref):
+            x = val.get(f.json, _MISSING) if val else _MISSING
+            if x is _MISSING:
+                x = _zero_model(f.type)
+            if f.omitempty and _is_empty(x, f.type):
+                continue
+            out[f.json] = _encode(x, f.type)
+        return out
+    if isinstance(val, float):
+        # the YAML printer reads an integral float64 back as an integer
+        text = go_json_float(val)
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+    return val
+
+
+# ---------------------------------------------------------------- public
+
+
+def normalize(value, type_ref: str):
+    """json.Unmarshal(value) into type_ref, then json.Marshal: the JSON value Go prints.
+
+    Raises TypeError (this module's) with Go's message when Go would fail.
+    """
+    ctx = _Ctx()
+    try:
+        model = _decode(value, type_ref, ctx)
+    except _Abort as a:
+        raise a.err from None
+    if ctx.saved is not None:
+        raise ctx.saved
+    if model is _NOCHANGE:
+        model = _zero_model(type_ref)
+    return _encode(model, type_ref)
+
+
+def zero_json(type_ref: str):
+    """What json.Marshal prints for the zero value of type_ref."""
+    return _encode(_zero_model(type_ref), type_ref)
+
+
+def object_type(api_version: str, kind: str) -> str | None:
+    """The Go type istioctl kube-inject decodes an apiVersion/kind into, or None.
+
+    Istio registers its kinds as unversioned types too, so runtime.Scheme.New
+    falls back on the kind alone: `batch/v2alpha1 CronJob` decodes into
+    batch/v1.CronJob and `v1 DeploymentConfig` into the OpenShift type.
+    """
+    if not kind:
+        return None
+    ks = schema.kinds()
+    exact = ks.get(f"{api_version}/{kind}")
+    if exact:
+        return exact
+    for key, ref in ks.items():
+        if key.rsplit("/", 1)[1] == kind:
+            return ref
+    return None
