@@ -106,6 +106,11 @@ def test_nulls_inside_items_appended_to_an_existing_list_are_kept():
     assert out["items"] == [{"name": "b", "value": None}, {"name": "a"}]
 
 
+def test_nulls_already_in_the_original_are_kept():
+    out = smp({"kind": None, "meta": {"k": None}}, {"conf": {"a": "1"}})
+    assert out == {"conf": {"a": "1"}, "kind": None, "meta": {"k": None}}
+
+
 def test_value_of_other_type_replaces():
     assert smp({"conf": {"a": "1"}}, {"conf": "flat"}) == {"conf": "flat"}
     assert smp({"args": ["x"]}, {"args": {"a": "b"}}) == {"args": {"a": "b"}}
@@ -611,3 +616,14 @@ def test_default_schema_loads_kinds():
     sch = Schema.load()
     assert sch.resolve_top("v1/Pod") == POD
     assert sch.kind("k8s.io/api/core/v1.ResourceList") == "map"
+
+
+@needs_k8s_schema
+def test_default_schema_through_gotypes_agrees_with_direct_file_read():
+    # schema=None goes through gotypes.schema; Schema.load() reads the files
+    pod, template = user_pod(), sidecar_template()
+    template["spec"]["Containers"] = template["spec"].pop("containers")  # case-insensitive key
+    a = strategic_merge_patch(pod, template, POD)
+    b = strategic_merge_patch(pod, template, POD, schema=Schema.load())
+    assert a == b
+    assert names(a["spec"]["Containers"]) == ["istio-proxy"]  # different key: no merge

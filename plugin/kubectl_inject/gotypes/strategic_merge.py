@@ -431,7 +431,7 @@ class Schema:
         ref = _BASIC_ALIASES.get(ref, ref)
         if ref in _BASIC_KINDS:
             return ref
-        entry = self.types.get(ref)
+        entry = self._entry(ref)
         if entry is None:
             raise PatchError(f"type {ref!r} is not in the Go type schema")
         k = entry.get("kind")
@@ -451,7 +451,7 @@ class Schema:
             return ref[ref.index("]") + 1:]
         if ref.startswith("map["):
             return _split_map_type(ref)[1]
-        entry = self.types.get(ref)
+        entry = self._entry(ref)
         if entry and "underlying" in entry:
             return self.elem(entry["underlying"])
         raise PatchError(f"type {ref!r} has no element type")
@@ -464,8 +464,12 @@ class Schema:
         tail = ref.rsplit("/", 1)[-1]
         return tail.rsplit(".", 1)[-1] if "." in tail else tail
 
+    def _entry(self, name: str) -> dict | None:
+        """The "types" entry of a named type, None when unknown."""
+        return self.types.get(name)
+
     def _struct_entry(self, ref: str) -> dict:
-        entry = self.types.get(ref)
+        entry = self._entry(ref)
         if entry is None:
             raise PatchError(f"type {ref!r} is not in the Go type schema")
         return entry
@@ -1171,13 +1175,46 @@ def _from_go(v: Any) -> Any:
     return v
 
 
+class _GotypesSchema(Schema):
+    """The committed schema, read through gotypes.schema (helper "gotypes").
+
+    Field flattening (embedded structs, dominance, tagged fields) is taken
+    from gotypes.schema.struct_fields so that every module agrees on which
+    Go field a JSON key means.
+    """
+
+    def __init__(self, gs):
+        super().__init__({"kinds": gs.kinds()})
+        self._gs = gs
+
+    def _entry(self, name: str) -> dict | None:
+        return self._gs.type_info(name) if self._gs.has_type(name) else None
+
+    def fields(self, ref: str) -> list[tuple[str, dict]]:
+        if ref in self._fields_cache:
+            return self._fields_cache[ref]
+        entry = self._struct_entry(ref)
+        out: list[tuple[str, dict]] = []
+        if entry.get("kind") == "struct":
+            for fi in self._gs.struct_fields(ref):
+                out.append((fi.json, {"type": fi.type, "patchStrategy": fi.patch_strategy,
+                                      "patchMergeKey": fi.patch_merge_key}))
+        self._fields_cache[ref] = out
+        return out
+
+
 _default_schema: Schema | None = None
 
 
 def _get_default_schema() -> Schema:
     global _default_schema
     if _default_schema is None:
-        _default_schema = Schema.load()
+        try:
+            from . import schema as gotypes_schema
+        except ImportError:  # gotypes.schema not available: read the files ourselves
+            _default_schema = Schema.load()
+        else:
+            _default_schema = _GotypesSchema(gotypes_schema)
     return _default_schema
 
 
@@ -1188,7 +1225,8 @@ def strategic_merge_patch(original: dict | None, patch: dict | None, type_ref: s
 
     `type_ref` is a Go type reference ("k8s.io/api/core/v1.Pod") or a kind
     key of the schema ("v1/Pod").  `schema` is a Schema, a dict in the
-    gotypes schema format, or None for the committed schema files.
+    gotypes schema format, or None for the committed schema (through
+    gotypes.schema).
 
     `unknown_fields`: "error" (apimachinery: a JSON field that is not in the
     Go struct is an error when both sides hold a map or list there) or
