@@ -43,6 +43,16 @@ Go semantics that matter for results and are emulated on purpose:
 
 Numbers: under Istio's YAML path every number is a float64 on both sides, so
 ints and floats are treated as one numeric type here (``80 == 80.0``).
+
+Unknown fields: with ``PatchMetaFromStruct`` a JSON key that is not a field
+of the Go struct is an error ("unable to find api field in struct ...") as
+soon as both documents hold a map or a list under it (values on one side
+only, or scalars, need no lookup and are merged as usual).  That is the
+default here; ``unknown_fields="merge"`` instead treats such values as
+untyped JSON (maps merged key by key, lists replaced).  In Istio's use the
+original is a marshalled typed Pod, so it never holds unknown fields.
+
+Slice capacities follow the Go 1.22 runtime (Istio 1.22's toolchain).
 """
 
 from __future__ import annotations
