@@ -35,6 +35,7 @@ sigs.k8s.io/yaml v1.4.0 wraps it as
 
 Public API:
   normalize(value, type_ref) -> JSON value
+  go_ordered(value, type_ref) -> the same with struct keys in Go's field order
   object_type(api_version, kind) -> type ref or None
   zero_json(type_ref) -> what json.Marshal prints for the zero value
   TypeError
@@ -53,7 +54,7 @@ import struct as _struct
 from . import schema
 from .quantity import Quantity, QuantityError, quantity_from_json, go_json_float
 
-__all__ = ["normalize", "object_type", "zero_json", "TypeError", "go_format_float32_g"]
+__all__ = ["normalize", "go_ordered", "object_type", "zero_json", "TypeError", "go_format_float32_g"]
 
 _QUANTITY = "k8s.io/apimachinery/pkg/api/resource.Quantity"
 _INTORSTR = "k8s.io/apimachinery/pkg/util/intstr.IntOrString"
@@ -600,6 +601,45 @@ def normalize(value, type_ref: str):
     if model is _NOCHANGE:
         model = _zero_model(type_ref)
     return _encode(model, type_ref)
+
+
+def go_ordered(value, type_ref: str):
+    """normalize(), with every struct's keys in Go's field declaration order.
+
+    encoding/json writes struct fields in declaration order and map keys
+    sorted; callers that print JSON text (json.dumps without sort_keys) get
+    Go's byte order from this.
+    """
+    return _order(normalize(value, type_ref), type_ref)
+
+
+def _order(val, tref: str):
+    if val is None:
+        return None
+    r = schema.resolve(tref)
+    k = r.kind
+    if k == "pointer":
+        return _order(val, tref[1:])
+    if k == "named":
+        return _order(val, r.underlying)
+    if k == "slice":
+        return [_order(x, tref[2:]) for x in val]
+    if k == "map":
+        elem = tref[len("map[string]"):]
+        return {key: _order(val[key], elem) for key in sorted(val, key=lambda s: s.encode("utf-8"))}
+    if k == "interface" or (k == "special" and isinstance(val, dict)):
+        return _sort_generic(val)
+    if k == "struct" and isinstance(val, dict):
+        return {f.json: _order(val[f.json], f.type) for f in schema.struct_fields(tref) if f.json in val}
+    return val
+
+
+def _sort_generic(val):
+    if isinstance(val, dict):
+        return {k: _sort_generic(val[k]) for k in sorted(val, key=lambda s: s.encode("utf-8"))}
+    if isinstance(val, list):
+        return [_sort_generic(x) for x in val]
+    return val
 
 
 def zero_json(type_ref: str):
