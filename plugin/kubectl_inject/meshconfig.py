@@ -42,6 +42,13 @@ from typing import Any, Callable
 
 import yaml as _pyyaml
 
+from .errors import InjectError
+
+try:  # helper "yaml": go-yaml v2 / sigs.k8s.io/yaml semantics with Go's error texts
+    from . import goyaml as _goyaml
+except ImportError:  # pragma: no cover - fall back to the YAML 1.1 loader below
+    _goyaml = None
+
 _SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gotypes", "schema", "mesh.json")
 _PKG = "istio.io/api/mesh/v1alpha1."
 MESH_TYPE = _PKG + "MeshConfig"
@@ -66,8 +73,9 @@ _INT_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1),
                "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
 
 
-class MeshConfigError(Exception):
-    """A mesh config or proxy config Istio refuses.
+class MeshConfigError(InjectError):
+    """A mesh config or proxy config Istio refuses (an InjectError, so the command line
+    reports a bad proxy.istio.io/config annotation met mid-run like any refused input).
 
     str() is one line; `go_error` is the exact text Go's error value prints (hashicorp
     multierror lists are multi-line there), for byte-exact `Error: ...` output.
@@ -185,7 +193,7 @@ def _strip_ptr(ref: str) -> tuple:
 # YAML -> JSON values, as sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2, YAML 1.1 scalars).
 
 class _Yaml11Loader(_pyyaml.SafeLoader):
-    """YAML 1.1 like go-yaml v2: yes/no/on/off are booleans; timestamps stay strings
+    """Fallback when goyaml is unavailable. YAML 1.1 like go-yaml v2: yes/no/on/off are booleans; timestamps stay strings
     (v2 only makes time.Time when the target is one, and YAMLToJSON decodes into any)."""
 
 
@@ -199,6 +207,12 @@ _Yaml11Loader.add_implicit_resolver(
 
 
 def _yaml_to_json_value(text: str):
+    """sigs.k8s.io/yaml YAMLToJSON, read back as JSON values (first document only)."""
+    if _goyaml is not None:
+        try:
+            return _goyaml.load(text)
+        except _goyaml.YAMLError as err:
+            raise _GoError(str(err)) from None
     try:
         # go-yaml v2's Unmarshal reads the first document only.
         value = next(iter(_pyyaml.load_all(text, Loader=_Yaml11Loader)), None)
