@@ -632,12 +632,16 @@ def _parse_json_text(text: str):
     if not stripped:
         raise _GoError("unexpected end of JSON input")
     try:
-        return json.loads(stripped)
+        return json.loads(stripped, parse_constant=_reject_constant)
     except ValueError:
         first = stripped[0]
         if first not in '-0123456789"tfn[{':
             raise _GoError(f"invalid character {_go_char(first)} looking for beginning of value") from None
         raise _GoError(f"invalid character {_go_char(stripped[-1])} after top-level value") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(name)  # NaN/Infinity are not JSON to Go
 
 
 def _go_char(ch: str) -> str:
@@ -1440,8 +1444,10 @@ class ProxyConfig:
         return marshal(PROXY_TYPE, clean_proxy_config(self.data, self.profile))
 
     def template_view(self):
-        from .gotypes import views  # written by helper "gotypes"; imported when rendering
-        return views.view(self.data, self.go_type)
+        """`.ProxyConfig` for the templates: Go field/method access (gotypes views), and
+        protoToJSON giving the cleaned text."""
+        from .gotypes import views
+        return views.view(self.data, self.go_type, proto_json=self.__proto_json__)
 
     # Getters as Go's generated ones (zero values when unset).
     def interception_mode(self) -> str:
@@ -1490,7 +1496,7 @@ class MeshConfig:
 
     def template_view(self):
         from .gotypes import views
-        return views.view(self.data, self.go_type)
+        return views.view(self.data, self.go_type, proto_json=self.__proto_json__)
 
     def default_config(self) -> ProxyConfig:
         return ProxyConfig(self.data.get("defaultConfig") or {}, self.profile)

@@ -346,3 +346,25 @@ def test_golden_proxy_config(case):
     if not expected:
         pytest.skip("the expected output prints no PROXY_CONFIG (not injected, or a template without it)")
     assert _is_subsequence(expected, computed), (expected, computed)
+
+
+# ---- template views (gotypes views over our dicts) ------------------------------------
+
+def test_template_views_give_go_access():
+    views = pytest.importorskip("kubectl_inject.gotypes.views")
+    mesh = load_mesh_config("defaultConfig:\n  proxyMetadata: {A: b}\n  drainDuration: 23s\n")
+    pc = annotated(mesh, "concurrency: 0\nholdApplicationUntilProxyStarts: true\n")
+    view = pc.template_view()
+    assert view.__proto_json__() == proto_json(pc)
+    assert view.__proto_json__() == ('{"drainDuration":"23s","concurrency":0,"proxyMetadata":{"A":"b"},'
+                                     '"holdApplicationUntilProxyStarts":true}')
+    assert dict(view.__go_field__("ProxyMetadata")) == {"A": "b"}
+    assert view.__go_field__("InterceptionMode").__go_str__() == "REDIRECT"
+    assert view.__go_field__("Concurrency").__go_method__("GetValue")() == 0
+    assert view.__go_field__("HoldApplicationUntilProxyStarts").__go_method__("GetValue")() is True
+    mesh_view = mesh.template_view()
+    assert mesh_view.__go_field__("TrustDomain") == "cluster.local"
+    assert mesh_view.__go_field__("ProxyListenPort") == 15001
+    assert mesh_view.__go_field__("DefaultConfig").__go_field__("DiscoveryAddress") == "istiod.istio-system.svc:15012"
+    assert mesh_view.__proto_json__() == proto_json(mesh)
+    assert views is not None
