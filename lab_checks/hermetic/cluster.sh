@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# cluster.sh up|down|status -- manage the named kind cluster ($LAB_CLUSTER,
+# default istio-lab). The kubeconfig is written to
+# $LAB_CACHE/kubeconfig-$LAB_CLUSTER (also printed by `cluster.sh kubeconfig`).
+# Offline: uses the node image from build-images.sh and the local registry as
+# containerd mirror for docker.io, registry.k8s.io, quay.io, gcr.io, ghcr.io.
+# Online: kind's default public node image for KIND_VERSION.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KUBECTL="$LAB_CACHE/k8s-$K8S_VERSION/bin/kubectl"
+[ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)
+kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+exists() { "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$LAB_CLUSTER"; }
+node_running() {
+  [ "$(docker inspect -f '{{.State.Running}}' "$LAB_CLUSTER-control-plane" 2>/dev/null)" = true ]
+}
+
+wait_ready() {
+  local deadline=$(( $(date +%s) + ${LAB_READY_TIMEOUT:-240} ))
+  until kc wait --for=condition=Ready node --all --timeout=10s >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || { kc get nodes -o wide >&2 || true; die "node not Ready in time"; }
+    sleep 2
+  done
+  until kc -n kube-system rollout status deployment/coredns --timeout=10s >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || { kc -n kube-system get pods -o wide >&2 || true; die "CoreDNS not running in time"; }
+    sleep 2
+  done
+}
+
+up() {
+  local t0; t0=$(date +%s)
+  "$HERMETIC_DIR/docker-up.sh"
+  [ -x "$KIND_BIN" ] || "$HERMETIC_DIR/build-go-tools.sh" kind
+  if exists && node_running; then
+    log "cluster $LAB_CLUSTER already up"
+    "$KIND_BIN" get kubeconfig --name "$LAB_CLUSTER" > "$KUBECONFIG_PATH"
+  else
+    exists && "$KIND_BIN" delete cluster --name "$LAB_CLUSTER" >&2
+    local cfg="$LAB_CACHE/kind-config-$LAB_CLUSTER.yaml" image_args=()
+    if lab_offline; then
+      local image; image=$(cat "$LAB_CACHE/node-image" 2>/dev/null || true)
+      [ -n "$image" ] && docker image inspect "$image" >/dev/null 2>&1 ||
+        die "node image missing: run 'make cluster-images' first"
+      image_args=(--image "$image")
+      "$HERMETIC_DIR/registry-up.sh" up
+      local hosts; hosts=$("$HERMETIC_DIR/registry-up.sh" hosts-dir)
+      cat > "$cfg" <<YAML
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+# Pods pull through the lab registry: containerd looks up hosts.toml files
+# (one per mirrored registry) in this directory, mounted from the cache.
+containerdConfigPatches:
+- |-
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "/etc/containerd/certs.d"
+nodes:
+- role: control-plane
+  extraMounts:
+  - hostPath: $hosts
+    containerPath: /etc/containerd/certs.d
+    readOnly: true
+YAML
+    else
+      printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n' > "$cfg"
+    fi
+    log "creating kind cluster $LAB_CLUSTER"
+    "$KIND_BIN" create cluster --name "$LAB_CLUSTER" "${image_args[@]}" --config "$cfg" \
+      --kubeconfig "$KUBECONFIG_PATH" --wait 0s >&2
+    lab_offline && "$HERMETIC_DIR/registry-up.sh" up
+  fi
+  wait_ready
+  log "cluster $LAB_CLUSTER ready in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_PATH"
+  printf '%s cluster-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
+}
+
+down() {
+  if [ -x "$KIND_BIN" ] && exists; then
+    "$KIND_BIN" delete cluster --name "$LAB_CLUSTER" --kubeconfig "$KUBECONFIG_PATH" >&2
+  fi
+  rm -f "$KUBECONFIG_PATH"
+  log "cluster $LAB_CLUSTER is gone"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) exists && node_running && kc get nodes ;;
+  kubeconfig) echo "$KUBECONFIG_PATH" ;;
+  *) die "usage: $0 up|down|status|kubeconfig" ;;
+esac

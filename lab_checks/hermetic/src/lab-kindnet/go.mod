@@ -1,0 +1,3 @@
+module hermetic.invalid/lab-kindnet
+
+go 1.22
