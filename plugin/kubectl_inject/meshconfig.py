@@ -38,7 +38,7 @@ import math
 import os
 import re
 import struct
-from typing import Any, Callable
+from typing import Callable
 
 import yaml as _pyyaml
 
