@@ -63,11 +63,12 @@ def split_documents(text):
 
     Every line is read with bufio.ReadLine and re-terminated with "\\n", so
     CRLF endings become LF and the last line always ends in "\\n".  A line
-    that starts with ``---`` ends the current document; the separator line
-    itself belongs to no document.  Only blanks or a ``#`` comment may follow
-    the dashes, anything else is Go's "invalid Yaml document separator"
-    error.  Empty chunks (no bytes between separators) are skipped, but a
-    chunk holding only blank lines or comments is returned as is: istioctl
+    that starts with ``---`` ends the current document and is dropped; but
+    when nothing is buffered yet (start of input, or right after another
+    separator) the separator line is kept as the first line of the next
+    document.  Only blanks or a ``#`` comment may follow the dashes, anything
+    else is Go's "invalid Yaml document separator" error.  A chunk holding
+    only blank lines, comments or a separator is returned as is: istioctl
     passes such chunks through unchanged.
     """
     if isinstance(text, (bytes, bytearray)):
@@ -88,7 +89,9 @@ def split_documents(text):
             if buf:
                 docs.append("".join(buf))
                 buf = []
-            continue
+                continue
+            # With nothing buffered Go keeps the separator line as the start
+            # of the next document (so "---" first in a file stays there).
         buf.append(line + "\n")
     if buf:
         docs.append("".join(buf))
@@ -592,97 +595,6 @@ def _go_error_from_pyyaml(exc, prefix="error converting YAML to JSON: "):
     return YAMLError(prefix + "yaml: " + where + msg)
 
 
-class _Node:
-    __slots__ = ("kind", "value", "tag", "plain", "line", "anchor", "style")
-
-    def __init__(self, kind, value, tag, plain, line, anchor, style=None):
-        self.kind = kind
-        self.value = value
-        self.tag = tag
-        self.plain = plain
-        self.line = line
-        self.anchor = anchor
-        self.style = style
-
-
-def _parse_first_document(text):
-    """Parse the first YAML document into a light node tree (go-yaml v2's
-    parser.parse(), which never looks past the first document)."""
-    if _CParser is None:  # pragma: no cover
-        raise RuntimeError("goyaml needs PyYAML built with libyaml")
-    check_escapes = "\\/" in text
-    parser = _CParser(text)
-    anchors = {}
-    try:
-        get = parser.get_event
-        ev = get()  # StreamStart
-        ev = get()
-        if isinstance(ev, _pyyaml.StreamEndEvent):
-            return None
-        # DocumentStart
-        stack = []  # containers under construction: [node, pending_key]
-        root = None
-        while True:
-            ev = get()
-            cls = type(ev)
-            if cls is _pyyaml.ScalarEvent:
-                tag = ev.tag
-                plain = ev.implicit[0]
-                if check_escapes and ev.style == '"':
-                    raw = text[ev.start_mark.index:ev.end_mark.index]
-                    pos = _check_go_escapes(raw)
-                    if pos >= 0:
-                        line = text.count("\n", 0, ev.start_mark.index + pos)
-                        where = "line %d: " % (line + 1) if line else ""
-                        raise YAMLError(
-                            "error converting YAML to JSON: yaml: " + where + "found unknown escape character"
-                        )
-                node = _Node("scalar", ev.value, tag, plain, ev.start_mark.line, ev.anchor, ev.style)
-            elif cls is _pyyaml.MappingStartEvent or cls is _pyyaml.SequenceStartEvent:
-                node = _Node("map" if cls is _pyyaml.MappingStartEvent else "seq", [], ev.tag, False,
-                             ev.start_mark.line, ev.anchor)
-                if ev.anchor is not None:
-                    anchors[ev.anchor] = node
-                if stack:
-                    stack[-1].value.append(node)
-                else:
-                    root = node
-                stack.append(node)
-                continue
-            elif cls is _pyyaml.MappingEndEvent or cls is _pyyaml.SequenceEndEvent:
-                stack.pop()
-                if not stack:
-                    break
-                continue
-            elif cls is _pyyaml.AliasEvent:
-                target = anchors.get(ev.anchor)
-                if target is None:
-                    raise YAMLError(
-                        "error converting YAML to JSON: yaml: unknown anchor '%s' referenced" % ev.anchor
-                    )
-                node = _Node("alias", target, None, False, ev.start_mark.line, ev.anchor)
-            elif cls is _pyyaml.DocumentEndEvent:
-                return root
-            else:  # pragma: no cover - libyaml emits nothing else here
-                raise YAMLError("error converting YAML to JSON: yaml: unexpected event %r" % ev)
-            if cls is _pyyaml.ScalarEvent and ev.anchor is not None:
-                anchors[ev.anchor] = node
-            if stack:
-                stack[-1].value.append(node)
-            else:
-                root = node
-                break
-        # The root node is complete; go-yaml still consumes DOCUMENT-END.
-        get()
-        return root
-    except _pyyaml.YAMLError as exc:
-        raise _go_error_from_pyyaml(exc) from None
-    finally:
-        dispose = getattr(parser, "dispose", None)
-        if dispose is not None:
-            dispose()
-
-
 class _Special:
     """A resolved float that encoding/json will refuse (NaN or +-Inf)."""
 
@@ -692,112 +604,251 @@ class _Special:
         self.f = f
 
 
-def _scalar_value(node):
-    """go-yaml v2 decoder.scalar() into interface{} (phase 1)."""
-    tag = node.tag
+_plain_cache = {}
+
+
+def _plain_value(s):
+    """Cached value of an untagged plain scalar (results are immutable)."""
+    try:
+        return _plain_cache[s]
+    except KeyError:
+        pass
+    kind, v = _resolve_plain(s)
+    if kind == "null":
+        v = None
+    elif type(v) is float and (v != v or v in (math.inf, -math.inf)):
+        v = _Special(v)
+    if len(_plain_cache) > 50000:
+        _plain_cache.clear()
+    _plain_cache[s] = v
+    return v
+
+
+def _event_scalar(ev):
+    """go-yaml v2 decoder.scalar() into interface{}."""
+    tag = ev.tag
     if tag is None:
-        if not node.plain:
-            return node.value  # quoted or block scalar: always a string
-        kind, v = _resolve_plain(node.value)
-        if kind == "null":
-            return None
-    elif tag == "!":
-        return node.value
-    else:
-        v = _tagged_scalar(tag, node.value)
+        if ev.implicit[0]:
+            return _plain_value(ev.value)
+        return ev.value  # quoted or block scalar: always a string
+    if tag == "!":
+        return ev.value
+    try:
+        v = _tagged_scalar(tag, ev.value)
+    except YAMLError as err:
+        raise _DecodeError(err) from None
     if type(v) is float and (v != v or v in (math.inf, -math.inf)):
         return _Special(v)
     return v
 
 
-# Phase-1 map keys: strings as themselves, other scalars wrapped so that
-# true, 1 and 1.0 stay distinct keys as they are in Go's map[interface{}].
+# Map keys: strings as themselves, other scalars wrapped so that true, 1 and
+# 1.0 stay distinct keys as they are in Go's map[interface{}]interface{}.
 def _wrap_key(k):
-    if type(k) is str:
-        return k
     if isinstance(k, _Special):
-        return ("f", k.f)
+        return ("float", k.f)
     return (type(k).__name__, k)
 
 
-class _Decoder:
-    """go-yaml v2's decoder into interface{}, then sigs.k8s.io/yaml's
-    conversion to JSON-able values and encoding/json's refusals, each phase
-    reporting its errors in the order Go would meet them."""
+class _DecodeError(Exception):
+    """A go-yaml decode-phase error; Go only reports it if the whole
+    document parses (parse errors come first)."""
 
-    __slots__ = ("active", "odd_keys", "specials")
+    def __init__(self, err):
+        self.err = err
 
-    def __init__(self):
-        self.active = set()
-        self.odd_keys = False  # some map key is not a string
-        self.specials = False  # some value is NaN/Inf
 
-    def value(self, node):
-        kind = node.kind
-        if kind == "scalar":
-            v = _scalar_value(node)
-            if type(v) is _Special:
-                self.specials = True
-            return v
-        if kind == "map":
-            out = {}
-            self.mapping(node, out)
-            return out
-        if kind == "seq":
-            return [self.value(c) for c in node.value]
-        # alias: go-yaml decodes the anchored node again, giving a fresh copy.
-        if id(node) in self.active:
-            raise YAMLError("error converting YAML to JSON: yaml: anchor '%s' value contains itself" % node.anchor)
-        self.active.add(id(node))
-        try:
-            return self.value(node.value)
-        finally:
-            self.active.discard(id(node))
+_IN_PROGRESS = object()
+_MERGE_KEY = object()
+_NO_KEY = object()
+_ScalarEvent = _pyyaml.ScalarEvent
+_MappingStartEvent = _pyyaml.MappingStartEvent
+_SequenceStartEvent = _pyyaml.SequenceStartEvent
+_MappingEndEvent = _pyyaml.MappingEndEvent
+_SequenceEndEvent = _pyyaml.SequenceEndEvent
+_AliasEvent = _pyyaml.AliasEvent
 
-    def mapping(self, node, out):
-        children = node.value
-        for i in range(0, len(children), 2):
-            kn = children[i]
-            vn = children[i + 1]
-            if kn.kind == "scalar" and kn.value == _MERGE and (
-                (kn.plain and kn.tag is None) or kn.tag == _MERGE_TAG or kn.tag == "!"
-            ):
-                self.merge(vn, out)
-                continue
-            k = self.value(kn)
-            if type(k) is not str:
-                if isinstance(k, (dict, list)):
-                    raise YAMLError("error converting YAML to JSON: yaml: invalid map key: %s" % _go_repr(k))
-                self.odd_keys = True
-                k = _wrap_key(k)
-            out[k] = self.value(vn)
 
-    def merge(self, node, out):
-        def fail():
-            raise YAMLError(
-                "error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value"
-            )
+def _merge_into(out, v):
+    def fail():
+        raise _DecodeError(YAMLError(
+            "error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value"))
 
-        def deref(n):
-            while n.kind == "alias":
-                n = n.value
-            return n
-
-        if node.kind == "map":
-            self.mapping(node, out)
-        elif node.kind == "alias":
-            if deref(node).kind != "map":
+    if type(v) is dict:
+        out.update(v)
+    elif type(v) is list:
+        for m in v:
+            if type(m) is not dict:
                 fail()
-            self.value(node)  # for the self-reference check
-            self.mapping(deref(node), out)
-        elif node.kind == "seq":
-            # Earlier entries take precedence, so apply them last.
-            for child in reversed(node.value):
-                if deref(child).kind != "map":
-                    fail()
-                self.mapping(deref(child), out)
+        # Earlier entries take precedence, so apply them last.
+        for m in reversed(v):
+            out.update(m)
+    else:
+        fail()
+
+
+class _Builder:
+    __slots__ = ("text", "odd_keys", "specials", "anchors", "check_escapes")
+
+    def __init__(self, text):
+        self.text = text
+        self.odd_keys = False  # some map key is not a string
+        self.specials = False  # some value may be NaN/Inf
+        self.anchors = {}
+        self.check_escapes = "\\/" in text
+
+    def escape_check(self, ev):
+        # libyaml accepts "\/" in double-quoted scalars, go-yaml v2 does not.
+        text = self.text
+        raw = text[ev.start_mark.index:ev.end_mark.index]
+        pos = _check_go_escapes(raw)
+        if pos >= 0:
+            line = text.count("\n", 0, ev.start_mark.index + pos)
+            where = "line %d: " % (line + 1) if line else ""
+            raise YAMLError("error converting YAML to JSON: yaml: " + where + "found unknown escape character")
+
+    def alias(self, ev):
+        v = self.anchors.get(ev.anchor)
+        if v is None:
+            raise YAMLError("error converting YAML to JSON: yaml: unknown anchor '%s' referenced" % ev.anchor)
+        if v is _IN_PROGRESS:
+            raise _DecodeError(YAMLError(
+                "error converting YAML to JSON: yaml: anchor '%s' value contains itself" % ev.anchor))
+        v = v[0]
+        # go-yaml decodes the anchored node again: every alias is a copy.
+        if type(v) is dict or type(v) is list:
+            return copy.deepcopy(v)
+        return v
+
+    def run(self, get):
+        """Build the first document from parser events (go-yaml's parser and
+        decoder in one pass)."""
+        stack = []  # frames: [container, is_map, pending_key, anchor]
+        anchors = self.anchors
+        while True:
+            ev = get()
+            cls = type(ev)
+            if cls is _ScalarEvent:
+                if self.check_escapes and ev.style == '"':
+                    self.escape_check(ev)
+                if stack:
+                    top = stack[-1]
+                    if top[1] and top[2] is _NO_KEY:
+                        # A mapping key.
+                        s = ev.value
+                        if s == "<<" and (ev.implicit[0] or ev.tag == _MERGE_TAG):
+                            top[2] = _MERGE_KEY
+                            if ev.anchor is not None:
+                                anchors[ev.anchor] = (s,)
+                            continue
+                        v = _event_scalar(ev)
+                        if ev.anchor is not None:
+                            anchors[ev.anchor] = (v,)
+                        if type(v) is not str:
+                            self.odd_keys = True
+                            v = _wrap_key(v)
+                        top[2] = v
+                        continue
+                if stack and stack[-1][2] is _MERGE_KEY:
+                    # go-yaml rejects a scalar merge value before decoding it.
+                    _merge_into(None, ev)
+                v = _event_scalar(ev)
+                if type(v) is _Special:
+                    self.specials = True
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = (v,)
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                if ev.anchor is not None:
+                    anchors[ev.anchor] = _IN_PROGRESS
+                if cls is _MappingStartEvent:
+                    stack.append([{}, True, _NO_KEY, ev.anchor])
+                else:
+                    stack.append([[], False, None, ev.anchor])
+                continue
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                frame = stack.pop()
+                v = frame[0]
+                if frame[3] is not None:
+                    anchors[frame[3]] = (v,)
+            elif cls is _AliasEvent:
+                v = self.alias(ev)
+                if type(v) is _Special:
+                    self.specials = True
+            else:  # DocumentEnd cannot come before the root is complete
+                raise YAMLError("error converting YAML to JSON: yaml: unexpected event %r" % (ev,))
+            # Attach the completed value v to its parent.
+            if not stack:
+                return v
+            top = stack[-1]
+            if not top[1]:
+                top[0].append(v)
+                continue
+            key = top[2]
+            if key is _NO_KEY:
+                # A collection (or alias) used as a key.
+                if type(v) is dict or type(v) is list:
+                    raise _DecodeError(YAMLError(
+                        "error converting YAML to JSON: yaml: invalid map key: %s" % _go_repr(v)))
+                if type(v) is not str:
+                    self.odd_keys = True
+                    v = _wrap_key(v)
+                top[2] = v
+                continue
+            if key is _MERGE_KEY:
+                _merge_into(top[0], v)
+            else:
+                top[0][key] = v
+            top[2] = _NO_KEY
+
+
+def _first_document(text):
+    """Parse and decode the first YAML document; None if there is none.
+
+    Returns (value, builder)."""
+    if _CParser is None:  # pragma: no cover
+        raise RuntimeError("goyaml needs PyYAML built with libyaml")
+    parser = _CParser(text)
+    try:
+        get = parser.get_event
+        get()  # StreamStart
+        ev = get()
+        if type(ev) is _pyyaml.StreamEndEvent:
+            return None, None
+        b = _Builder(text)
+        try:
+            v = b.run(get)
+        except _DecodeError as de:
+            # Go parses the whole document before decoding it: a parse error
+            # anywhere in it wins over this decode error.
+            _drain_document(get, b)
+            raise de.err from None
+        get()  # DocumentEnd
+        return v, b
+    except _pyyaml.YAMLError as exc:
+        raise _go_error_from_pyyaml(exc) from None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
+def _drain_document(get, b):
+    anchors = b.anchors
+    while True:
+        ev = get()
+        cls = type(ev)
+        if cls is _pyyaml.DocumentEndEvent or cls is _pyyaml.StreamEndEvent:
+            return
+        if cls is _AliasEvent:
+            if ev.anchor not in anchors:
+                raise YAMLError("error converting YAML to JSON: yaml: unknown anchor '%s' referenced" % ev.anchor)
         else:
-            fail()
+            if cls is _ScalarEvent and b.check_escapes and ev.style == '"':
+                b.escape_check(ev)
+            anchor = getattr(ev, "anchor", None)
+            if anchor is not None:
+                anchors[anchor] = (None,)
+
 
 
 def _convert_keys(v):
@@ -848,7 +899,12 @@ def _first_special(v):
 def _go_repr(v):
     if isinstance(v, dict):
         items = []
-        for k, x in v.items():
+        # fmt prints map entries sorted by key (internal/fmtsort).
+        def order(kv):
+            k = kv[0]
+            raw = k[1] if type(k) is tuple else k
+            return (type(raw).__name__, raw if isinstance(raw, (str, int, float)) else 0)
+        for k, x in sorted(v.items(), key=order):
             if type(k) is tuple:
                 k = k[1]
             items.append("%s:%s" % (_go_repr(k), _go_repr(x)))
@@ -884,18 +940,37 @@ def load(text):
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
     if text.startswith("\ufeff"):
-        text = text[1:]
-    root = _parse_first_document(text)
-    if root is None:
+        text = text[1:]  # the reader drops a leading byte order mark
+    placeholder = None
+    if "\ufeff" in text:
+        # libyaml skips a BOM at the start of any line; go-yaml keeps it as
+        # content.  Parse with a stand-in character libyaml treats as text.
+        for cp in range(0xF8FF, 0xE000, -1):
+            if chr(cp) not in text:
+                placeholder = chr(cp)
+                break
+        text = text.replace("\ufeff", placeholder)
+    v, dec = _first_document(text)
+    if dec is None:
         return None
-    dec = _Decoder()
-    v = dec.value(root)
     if dec.odd_keys:
         v = _convert_keys(v)
     if dec.specials:
         f = _first_special(v)
         if f is not None:
             raise YAMLError("error converting YAML to JSON: json: unsupported value: %s" % _go_special(f))
+    if placeholder is not None:
+        v = _swap_char(v, placeholder, "\ufeff")
+    return v
+
+
+def _swap_char(v, old, new):
+    if type(v) is str:
+        return v.replace(old, new)
+    if type(v) is dict:
+        return {k.replace(old, new): _swap_char(x, old, new) for k, x in v.items()}
+    if type(v) is list:
+        return [_swap_char(x, old, new) for x in v]
     return v
 
 
