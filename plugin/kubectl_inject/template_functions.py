@@ -186,12 +186,14 @@ def _encode(v, out: list, sort: bool, html: bool, proto: bool, indent: str, pref
     raise GoFuncError("json: unsupported type: %s" % go_type_name(v))
 
 
-def go_json(value, *, indent: str = "", escape_html: bool = True, proto: bool = False) -> str:
+def go_json(value, *, indent: str = "", escape_html: bool = True, proto: bool = False,
+            sort_keys: bool = True) -> str:
     """encoding/json.Marshal (or MarshalIndent with prefix "" and ``indent``) of a Go value.
 
-    ``proto=True`` prefers ``__proto_json__`` (jsonpb output) over ``__go_json__``."""
+    ``proto=True`` prefers ``__proto_json__`` (jsonpb output) over ``__go_json__``;
+    ``sort_keys=False`` writes dicts in insertion order (already Go-ordered values)."""
     out: list[str] = []
-    _encode(value, out, True, escape_html, proto, indent, "")
+    _encode(value, out, sort_keys, escape_html, proto, indent, "")
     return "".join(out)
 
 
@@ -878,7 +880,7 @@ def _round(a, p, *r_opt):
     places = _to_float64(p)
     pow_ = math.pow(10, places)
     digit = pow_ * val
-    _, div = math.modf(digit)
+    div, _ = math.modf(digit)  # Go's Modf returns (int, frac); Python's (frac, int)
     if div >= roundon:
         rnd = math.ceil(digit)
     else:
@@ -1413,7 +1415,7 @@ def _proto_to_json(v):
             out = hook()
             if isinstance(out, str):  # the producer already wrote protomarshal's text
                 return out
-            return go_json(out, proto=True)
+            return go_json(out, proto=True, sort_keys=False)
         return go_json(v, proto=True)
     except GoFuncError:
         return "{}"
