@@ -1126,7 +1126,7 @@ class _TextNode(_Node):
         self.pos, self.tree, self.text = pos, tree, text
 
     def __str__(self):
-        return go_quote(self.text)
+        return self.text  # Go's textFormat is "%s"
 
 
 class _CommentNode(_Node):
