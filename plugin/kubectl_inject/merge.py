@@ -11,6 +11,7 @@ import json
 
 from . import goyaml
 from .errors import InjectError
+from .template_functions import go_json
 from .gotypes.strategic_merge import PatchError, strategic_merge_patch
 from .gotypes.typed import normalize
 
@@ -141,13 +142,12 @@ def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: d
                                                   "spec": patch_spec, "status": {}})
 
     if not already_injected and (saved["containers"] or saved["initContainers"]):
-        from .gojson import dumps
         from .gotypes.typed import go_ordered
         record = {key: [go_ordered(c, CONTAINER) for c in saved[key]]
                   for key in ("containers", "initContainers") if saved[key]}
         final_pod["metadata"].setdefault("annotations", {})
         final_pod["metadata"]["annotations"] = dict(final_pod["metadata"]["annotations"] or {})
-        final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = dumps(record)
+        final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = go_json(record, sort_keys=False)
 
     _adjust_init_container_user(final_pod, original_pod, interception_mode)
     return final_pod

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import re
 
-from .gojson import dumps
+from .template_functions import go_json
 from .merge import PROXY_CONTAINER, STATUS_ANNOTATION, find_container, find_in_pod
 
 PROBERS_ENV = "ISTIO_KUBE_APP_PROBERS"
@@ -90,7 +90,7 @@ def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | No
                 config[field] = value
     sidecar = find_in_pod(PROXY_CONTAINER, pod)
     if sidecar is not None and any(config.values()):
-        sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": dumps(config)})
+        sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": go_json(config, sort_keys=False)})
     for key in [k for k in annotations if _sanitize(k) in
                 ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")]:
         del annotations[key]
@@ -146,7 +146,7 @@ def dump_app_probers(pod: dict, status_port: int) -> str:
                 probers[url] = _prober_go_order(prober)
     if not probers:
         return ""
-    return dumps(dict(sorted(probers.items())))
+    return go_json(dict(sorted(probers.items())), sort_keys=False)
 
 
 def _prober_go_order(prober: dict) -> dict:
@@ -218,7 +218,7 @@ def _merge_probers_env(env: list, probers: str) -> None:
                 return
             fresh.update(existing)
             env[index] = {"name": PROBERS_ENV,
-                          "value": dumps({k: _prober_go_order(v) for k, v in sorted(fresh.items())})}
+                          "value": go_json({k: _prober_go_order(v) for k, v in sorted(fresh.items())}, sort_keys=False)}
             return
     env.append({"name": PROBERS_ENV, "value": probers})
 
@@ -230,9 +230,9 @@ def injection_status(template_pod: dict, revision: str) -> str:
         items = spec.get(key) or []
         return [item.get("name", "") for item in items] if items else None
 
-    return dumps({"initContainers": names("initContainers"), "containers": names("containers"),
+    return go_json({"initContainers": names("initContainers"), "containers": names("containers"),
                   "volumes": names("volumes"), "imagePullSecrets": names("imagePullSecrets"),
-                  "revision": revision or "default"})
+                  "revision": revision or "default"}, sort_keys=False)
 
 
 def _apply_metadata(pod: dict, template_pod: dict, proxy_envs: dict, revision: str,

@@ -114,9 +114,9 @@ def test_to_yaml_goes_through_json_like_sigs_yaml():
     assert run("{{ toYaml .L }}", {"L": [{"name": "x", "port": 1}]}) == "- name: x\n  port: 1\n"
 
 
-def test_fallback_yaml_emitter_handles_simple_shapes():
+def test_to_yaml_quotes_yaml11_booleans():
     # "true" and "y" are YAML 1.1 booleans for go-yaml v2, so they are quoted
-    assert tf._fallback_yaml_dump({"b": [1, {"x": "v", "y": "y"}], "a": "true"}) == \
+    assert tf.to_yaml({"b": [1, {"x": "v", "y": "y"}], "a": "true"}) == \
         'a: "true"\nb:\n- 1\n- x: v\n  "y": "y"\n'
 
 
