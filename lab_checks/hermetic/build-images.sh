@@ -49,10 +49,14 @@ restore_or() { # image build-function...
 }
 
 import_base() {
-  docker import \
-    --change 'ENV container=docker' --change 'STOPSIGNAL SIGRTMIN+3' \
-    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
-    "$BASE_TAR" "$BASE_IMAGE" >&2
+  # docker import cannot set STOPSIGNAL, so the metadata comes from a
+  # one-line build on top of the imported rootfs.
+  docker import "$BASE_TAR" "$BASE_IMAGE-rootfs" >&2
+  local ctx; ctx=$(mktemp -d)
+  printf '%s\n' "FROM $BASE_IMAGE-rootfs" 'ENV container=docker' 'STOPSIGNAL SIGRTMIN+3' \
+    'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' > "$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$BASE_IMAGE" "$ctx" >&2
+  rm -rf "$ctx"; docker rmi "$BASE_IMAGE-rootfs" >/dev/null
 }
 import_slim() { docker import "$SLIM_TAR" "$SLIM_IMAGE" >&2; }
 restore_or "$BASE_IMAGE" import_base
@@ -83,6 +87,7 @@ SANDBOX_PAUSE=$(sed -n 's/^[[:space:]]*sandbox_image = "\(.*\)"/\1/p' "$KIND_SRC
   || die "could not read kind's image names from $KIND_SRC"
 
 R=registry.k8s.io
+REGISTRY_IMAGE="localhost:$LAB_REGISTRY_PORT/hermetic/registry:$(key_of "$SLIM_TAR")-$(sha256sum "$HERMETIC_DIR/registry-config.yml" | cut -c1-8)"
 build_components() {
   local c
   for c in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
@@ -96,12 +101,13 @@ build_components() {
   restore_or "$LPP_IMAGE" component_image "$LPP_IMAGE" "$SLIM_IMAGE" "$(tool_path local-path-provisioner)" /usr/bin/local-path-provisioner "" '["local-path-provisioner"]'
   restore_or "$LPH_IMAGE" component_image "$LPH_IMAGE" "$SLIM_IMAGE" "" "" "" '["/bin/sh"]'
   restore_or docker.io/library/nginx:latest component_image docker.io/library/nginx:latest "$SLIM_IMAGE" "" "" "" '["nginx", "-g", "daemon off;"]'
-  restore_or "localhost:$LAB_REGISTRY_PORT/hermetic/registry:$(key_of "$SLIM_TAR")" component_image \
-    "localhost:$LAB_REGISTRY_PORT/hermetic/registry:$(key_of "$SLIM_TAR")" "$SLIM_IMAGE" "" "" \
+  restore_or "$REGISTRY_IMAGE" component_image \
+    "$REGISTRY_IMAGE" \
+    "$SLIM_IMAGE" "$HERMETIC_DIR/registry-config.yml" /etc/docker/registry/config.yml \
     '["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]'
 }
 timed component-images build_components
-echo "localhost:$LAB_REGISTRY_PORT/hermetic/registry:$(key_of "$SLIM_TAR")" > "$LAB_CACHE/registry-image"
+echo "$REGISTRY_IMAGE" > "$LAB_CACHE/registry-image"
 
 # --- kind node image -------------------------------------------------------
 # Key: everything that goes into it.
