@@ -17,7 +17,7 @@ from .errors import InjectError
 from .gotypes.typed import TypeError as GoTypeError
 from .gotypes.typed import normalize
 from .load_config import InjectorConfig, ValuesConfig
-from .merge import (PROXY_CONTAINER, apply_overlay_yaml, empty_pod, find_container,
+from .merge import (PROXY_CONTAINER, apply_overlay, empty_pod, find_container, load_overlay,
                     reapply_user_containers, reinsert_overrides, typed_pod)
 from .policy import injection_required
 from .postprocess import post_process
@@ -120,7 +120,8 @@ def inject_object(obj: dict, settings: Settings, warn) -> dict:
         warn(f"===> Skipping injection because {described} has host networking enabled\n")
         return obj
 
-    pod = typed_pod({"metadata": copy.deepcopy(metadata), "spec": copy.deepcopy(spec)})
+    # corev1.Pod{ObjectMeta, Spec} as Go marshals it; both parts are already typed.
+    pod = {"metadata": copy.deepcopy(metadata), "spec": copy.deepcopy(spec), "status": {}}
     if not _required(pod, settings, namespace):
         warn(f"===> Skipping injection because {described} has sidecar injection disabled\n")
         return obj
@@ -172,8 +173,8 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
         if template is None:
             known = ", ".join(settings.injector.templates)
             raise InjectError(f"failed to run injection template: requested template {name!r} not found; have {known}")
-        text = render(template, data)
-        template_pod = apply_overlay_yaml(template_pod, text, name)
+        overlay = load_overlay(render(template, data), name)
+        template_pod = apply_overlay(template_pod, overlay)
         if settings.native_sidecars and \
                 find_container(PROXY_CONTAINER, template_pod["spec"].get("initContainers")) and \
                 find_container(PROXY_CONTAINER, merged["spec"].get("containers")):
@@ -183,7 +184,7 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
             user_proxy = find_container(PROXY_CONTAINER, merged["spec"]["containers"])
             merged["spec"]["containers"] = [c for c in merged["spec"]["containers"] if c is not user_proxy]
             merged["spec"]["initContainers"] = (merged["spec"].get("initContainers") or []) + [user_proxy]
-        merged = apply_overlay_yaml(merged, text, name)
+        merged = apply_overlay(merged, overlay)
 
     merged = reapply_user_containers(merged, pod, template_pod, proxy_config.interception_mode())
     post_process(

@@ -28,8 +28,15 @@ def typed_pod(pod: dict) -> dict:
     return normalize(pod, POD)
 
 
+_EMPTY_POD = None
+
+
 def empty_pod() -> dict:
-    return typed_pod({})
+    """json.Marshal(corev1.Pod{}): the start of the template-only Pod."""
+    global _EMPTY_POD
+    if _EMPTY_POD is None:
+        _EMPTY_POD = typed_pod({})
+    return copy.deepcopy(_EMPTY_POD)
 
 
 def apply_overlay(target: dict, patch: dict) -> dict:
@@ -40,19 +47,19 @@ def apply_overlay(target: dict, patch: dict) -> dict:
     return typed_pod(merged)
 
 
-def apply_overlay_yaml(target: dict, overlay_text: str, template_name: str) -> dict:
-    """Merge one rendered template (YAML text of a partial Pod) onto `target`."""
+def load_overlay(overlay_text: str, template_name: str) -> dict:
+    """The partial Pod a rendered template describes (parsed once, applied twice)."""
     try:
         patch = goyaml.load(overlay_text)
     except goyaml.YAMLError as err:
         raise InjectError(f"failed parsing generated injected YAML of template {template_name!r} "
                           f"(check Istio sidecar injector configuration): {err}") from None
     if patch is None:
-        patch = {}
+        return {}
     if not isinstance(patch, dict):
         raise InjectError(f"failed parsing generated injected YAML of template {template_name!r}: "
                           "not a map (check Istio sidecar injector configuration)")
-    return apply_overlay(target, patch)
+    return patch
 
 
 def find_container(name: str, containers) -> dict | None:

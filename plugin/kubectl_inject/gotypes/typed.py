@@ -44,6 +44,7 @@ Public API:
 from __future__ import annotations
 
 import base64
+import copy
 import binascii
 import builtins
 import datetime as _dt
@@ -540,6 +541,27 @@ def _is_empty(val, tref: str) -> bool:
     return val == 0 or val == ""
 
 
+_STRUCT_PLANS: dict = {}
+
+
+def _struct_plan(tref: str) -> list:
+    """Per struct type, computed once: each field with what an absent value encodes to.
+
+    Encoding every absent field's zero value for every object dominated the run time of a
+    1,000-Deployment manifest; the zero encodings never change, so they are cached.
+    """
+    plan = _STRUCT_PLANS.get(tref)
+    if plan is None:
+        plan = []
+        for f in schema.struct_fields(tref):
+            zero = _zero_model(f.type)
+            emit_missing = not (f.omitempty and _is_empty(zero, f.type))
+            plan.append((f.json, f.type, f.omitempty, emit_missing,
+                         _encode(zero, f.type) if emit_missing else None))
+        _STRUCT_PLANS[tref] = plan
+    return plan
+
+
 def _encode(val, tref: str):
     r = schema.resolve(tref)
     k = r.kind
@@ -567,13 +589,16 @@ def _encode(val, tref: str):
         return val
     if k == "struct":
         out = {}
-        for f in schema.struct_fields(tref):
-            x = val.get(f.json, _MISSING) if val else _MISSING
+        get = val.get if val else None
+        for json_name, ftype, omitempty, emit_missing, zero_json in _struct_plan(tref):
+            x = get(json_name, _MISSING) if get is not None else _MISSING
             if x is _MISSING:
-                x = _zero_model(f.type)
-            if f.omitempty and _is_empty(x, f.type):
+                if emit_missing:
+                    out[json_name] = copy.deepcopy(zero_json) if isinstance(zero_json, (dict, list)) else zero_json
                 continue
-            out[f.json] = _encode(x, f.type)
+            if omitempty and _is_empty(x, ftype):
+                continue
+            out[json_name] = _encode(x, ftype)
         return out
     if isinstance(val, float):
         # the YAML printer reads an integral float64 back as an integer
