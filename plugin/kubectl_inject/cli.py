@@ -239,3 +239,7 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as err:  # a bug of ours: still one line, never a traceback
+        print(f"Error: internal error ({type(err).__name__}: {' '.join(str(err).split())}); "
+              "please report it with the input that caused it", file=sys.stderr)
+        return 1

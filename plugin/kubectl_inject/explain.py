@@ -99,7 +99,8 @@ def iptables_long_form(container: dict) -> str:
 
 def _volume_kind(volume: dict) -> str:
     kinds = [k for k in volume if k != "name"]
-    return kinds[0] if kinds else "?"
+    # Istio's template leaves some volumes without a source; the API server makes them emptyDir.
+    return kinds[0] if kinds else "emptyDir by default"
 
 
 def _added(before: list, after: list) -> list:
@@ -111,7 +112,22 @@ def _changed_map(before: dict, after: dict) -> list:
     return [(k, v) for k, v in sorted((after or {}).items()) if (before or {}).get(k) != v]
 
 
-def _source(settings: Settings, annotations: dict, knob) -> str | None:
+class _Defaults:
+    """Istio's own defaults, to tell a deliberate choice from a default one: the built-in
+    values of the lab's Istio release and the mesh defaults with no mesh file."""
+
+    def __init__(self):
+        from .config_source import DEFAULT_ISTIO_VERSION, builtin_texts
+        from .load_config import parse_values
+        from .meshconfig import load_mesh_config
+        try:
+            self.values = parse_values(builtin_texts(DEFAULT_ISTIO_VERSION)["values"])
+        except Exception:  # no built-in: every set value counts as a choice
+            self.values = parse_values("{}")
+        self.proxy = load_mesh_config(None).default_config()
+
+
+def _source(settings: Settings, defaults: _Defaults, annotations: dict, knob) -> str | None:
     label, annotation, values_path, mesh_field, env_name = knob
     if annotation and annotation in annotations:
         return f"{label}: {annotations[annotation]!s}  <- annotation {annotation}"
@@ -119,11 +135,11 @@ def _source(settings: Settings, annotations: dict, knob) -> str | None:
         return f"{label}: {settings.env[env_name]}  <- environment {env_name}"
     if values_path:
         value = settings.values.get(*values_path, default=None)
-        if value not in (None, "", False, [], {}):
+        if value != defaults.values.get(*values_path, default=None) and value not in (None, "", [], {}):
             return f"{label}: {_show(value)}  <- values {'.'.join(values_path)}"
     if mesh_field:
-        value = settings.mesh.default_config_field(mesh_field)
-        if value not in (None, "", False, 0):
+        value = settings.mesh.default_config().get(mesh_field)
+        if value != defaults.proxy.get(mesh_field):
             return f"{label}: {_show(value)}  <- mesh config defaultConfig.{mesh_field}"
     return None
 
@@ -140,10 +156,13 @@ def explain(text: str, settings: Settings, source: str = "-") -> str:
         obj = decode(raw)
         if obj is None:
             continue
-        items = obj.get("items") or [] if obj.get("kind") == "List" else [obj]
-        for item in items:
-            if item.get("kind") not in (None, "List") and decode(goyaml.dump(item)) is not None:
-                lines.extend(_explain_object(decode(goyaml.dump(item)), settings, source))
+        if obj.get("kind") == "List":
+            for item in obj.get("items") or []:
+                typed = decode(goyaml.dump(item)) if isinstance(item, dict) else None
+                if typed is not None and typed.get("kind") != "List":
+                    lines.extend(_explain_object(typed, settings, source))
+        else:
+            lines.extend(_explain_object(obj, settings, source))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -179,7 +198,8 @@ def _explain_object(obj: dict, settings: Settings, source: str) -> list:
             lines.append(f"  {title} added or changed:")
             lines.extend(f"    {k}: {v}" for k, v in changed)
     annotations = before.metadata.get("annotations") or {}
-    decided = [s for s in (_source(settings, annotations, knob) for knob in CHOICES) if s]
+    defaults = _Defaults()
+    decided = [s for s in (_source(settings, defaults, annotations, knob) for knob in CHOICES) if s]
     lines.append("  choices that are not Istio's defaults:" if decided else
                  "  every choice is Istio's default (no annotation, value or mesh setting changed one)")
     lines.extend(f"    {line}" for line in decided)

@@ -96,7 +96,15 @@ def _histogram_buckets(value: str):
         raise ValueError("statsHistogramBuckets invalid: want a map of prefix to non-negative numbers")
 
 
+def _proxy_config(value: str):
+    from .meshconfig import validate_proxy_config_annotation
+    problem = validate_proxy_config_annotation(value)
+    if problem:
+        raise ValueError(problem)
+
+
 VALIDATORS = {
+    "proxy.istio.io/config": _proxy_config,
     "sidecar.istio.io/interceptionMode": _interception_mode,
     "status.sidecar.istio.io/port": _status_port,
     "readiness.status.sidecar.istio.io/initialDelaySeconds": _uint32,
