@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=/dev/null
-source "$here/env.sh"
+. "$here/env.sh"
 
 bin="$ISTIO_CACHE/bin"
 stamp="$bin/.built-$ISTIO_MODULE_VERSION"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# istio-up.sh -- `make istio-up`: installs Istio (minimal profile: istiod only) into the running kind
+# cluster $LAB_CLUSTER and waits until istiod is Ready.
+#   offline (lab_offline, see ../lib.sh): the istioctl built here, hub/tag of the images that
+#     build-images.sh serves from the lab registry, plus the settings upstream Envoy needs (below);
+#   online: public images -- an istioctl found on PATH with its own default hub and tag, or else the
+#     one built here with hub docker.io/istio and tag $ISTIO_VERSION.
+# `istio-up.sh istioctl-path` prints the istioctl this cluster is installed with.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/env.sh"
+
+KUBECTL="$LAB_CACHE/k8s-$K8S_VERSION/bin/kubectl"
+[ -x "$KUBECTL" ] || KUBECTL="$(cd "$here/../../.." && pwd)/.venv/bin/kubectl"
+[ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)
+[ -n "$KUBECTL" ] || die "no kubectl found"
+kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+# Upstream Envoy lacks the extensions that only Istio's proxy build compiles in. istiod would otherwise
+# send them and Envoy would reject the listeners/clusters that carry them (docs/hermetic-cluster.md,
+# section Istio, explains each):
+#   telemetry.enabled=false           no default Prometheus provider -> no istio.stats filters
+#   PILOT_ENABLE_METADATA_EXCHANGE    no istio.metadata_exchange / io.istio.http.peer_metadata filters
+#   PILOT_ENABLE_ALPN_FILTER          no istio.alpn HTTP filter on outbound listeners
+UPSTREAM_ENVOY_SETTINGS=(
+  --set values.telemetry.enabled=false
+  --set values.pilot.env.PILOT_ENABLE_METADATA_EXCHANGE=false
+  --set values.pilot.env.PILOT_ENABLE_ALPN_FILTER=false
+)
+
+choose_istioctl() { # sets ISTIOCTL and INSTALL_ARGS
+  INSTALL_ARGS=(--set profile=minimal)
+  if lab_offline; then
+    "$here/build-binaries.sh"
+    ISTIOCTL="$ISTIOCTL_BUILT"
+    local tag; tag=$(cat "$ISTIO_CACHE/image-tag" 2>/dev/null) || die "no image tag: run 'make istio-images' first"
+    INSTALL_ARGS+=(--set "hub=$ISTIO_LOCAL_HUB" --set "tag=$tag" "${UPSTREAM_ENVOY_SETTINGS[@]}")
+  elif command -v istioctl >/dev/null 2>&1; then
+    ISTIOCTL=$(command -v istioctl)
+  else
+    "$here/build-binaries.sh"
+    ISTIOCTL="$ISTIOCTL_BUILT"
+    INSTALL_ARGS+=(--set "hub=$ISTIO_PUBLIC_HUB" --set "tag=$ISTIO_VERSION")
+  fi
+}
+
+up() {
+  local t0; t0=$(date +%s)
+  kc get nodes >/dev/null 2>&1 || die "cluster $LAB_CLUSTER is not reachable via $KUBECONFIG_PATH (make cluster-up)"
+  choose_istioctl
+  if lab_offline; then "$HERMETIC_DIR/registry-up.sh" up; fi
+  log "installing Istio with $ISTIOCTL ${INSTALL_ARGS[*]}"
+  "$ISTIOCTL" --kubeconfig "$KUBECONFIG_PATH" install "${INSTALL_ARGS[@]}" -y >&2
+  # istioctl install already waits for its resources; this makes "istiod Ready" explicit.
+  kc -n istio-system rollout status deployment/istiod --timeout="${ISTIO_READY_TIMEOUT:-300}s" >&2 ||
+    { kc -n istio-system get pods -o wide >&2; kc -n istio-system describe pods >&2 || true; die "istiod not Ready"; }
+  kc -n istio-system wait --for=condition=Ready pod -l app=istiod --timeout=60s >&2
+  echo "$ISTIOCTL" > "$LAB_CACHE/istioctl-$LAB_CLUSTER"
+  log "Istio ready in $(( $(date +%s) - t0 ))s"
+  printf '%s istio-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  istioctl-path) "$here/build-binaries.sh" >/dev/null 2>&1 || true; echo "$ISTIOCTL_BUILT" ;;
+  *) die "usage: $0 [up|istioctl-path]" ;;
+esac
