@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -153,9 +152,9 @@ def test_equals_what_the_webhook_injects(k, istio_installed):
         ours_in = dict(webhook_pod)
         ours = inject(k, "-f", "-", stdin=yaml.safe_dump(ours_in))
         assert ours.returncode == 0, ours.stderr
-        k("label", "namespace", namespace, "istio-injection-", "--overwrite")
-        k("label", "namespace", namespace, "istio-injection=disabled")
-        time.sleep(1)
+        # same name, so delete the live Pod first; switch the webhook off for this namespace
+        k("-n", namespace, "delete", "pod", "by-webhook", "--wait=true", "--timeout=120s")
+        k("label", "namespace", namespace, "istio-injection=disabled", "--overwrite")
         defaulted = json.loads(k("create", "--dry-run=server", "-o", "json", "-f", "-", stdin=ours.stdout))
         assert _comparable(defaulted) == _comparable(live)
     finally:
