@@ -24,25 +24,12 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "plugin"))
+from kubectl_inject.lab_pod import LAB_POD_YAML  # noqa: E402
+
 GOLDEN_INPUTS = os.path.join(os.path.dirname(ROOT), "shared", "istio-golden", "1.22.0", "inputs")
 
-NGINX_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  creationTimestamp: null
-  labels:
-    run: mywebserver
-  name: mywebserver
-spec:
-  containers:
-  - image: nginx
-    name: mywebserver
-    resources: {}
-  dnsPolicy: ClusterFirst
-  restartPolicy: Always
-status: {}
-"""
+NGINX_POD = LAB_POD_YAML
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -15,6 +15,7 @@ from . import goyaml
 from .choose_template import choose_templates
 from .errors import InjectError
 from .gotypes.typed import TypeError as GoTypeError
+from .gotypes.typed import json_kind as _json_kind
 from .gotypes.typed import normalize
 from .load_config import InjectorConfig, ValuesConfig
 from .merge import (PROXY_CONTAINER, apply_overlay, empty_pod, find_container, load_overlay,
@@ -83,18 +84,6 @@ def decode(raw: str):
         return normalize(doc, type_ref)
     except GoTypeError as err:
         raise InjectError(str(err)) from None
-
-
-def _json_kind(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def inject_object(obj: dict, settings: Settings, warn) -> dict:

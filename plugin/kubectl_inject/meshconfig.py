@@ -42,6 +42,7 @@ from typing import Callable
 
 import yaml as _pyyaml
 
+from .gotypes.typed import json_kind as _json_kind
 from .errors import InjectError
 
 try:  # helper "yaml": go-yaml v2 / sigs.k8s.io/yaml semantics with Go's error texts
@@ -318,21 +319,6 @@ def _go_string(text: str) -> str:
             out.append(ch)
     out.append('"')
     return "".join(out)
-
-
-def _json_kind(value) -> str:
-    """The word encoding/json's UnmarshalTypeError uses for a JSON value."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def _number_text(value) -> str:

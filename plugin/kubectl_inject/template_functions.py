@@ -1166,34 +1166,8 @@ def _sprig_indent_sig(spaces, v):
 
 def _go_duration_string(seconds: int, nanos: int) -> str:
     """time.Duration.String() for seconds+nanos."""
-    d = seconds * 1_000_000_000 + nanos
-    if d == 0:
-        return "0s"
-    neg = d < 0
-    u = -d if neg else d
-    if u < 1_000_000_000:
-        if u < 1_000:
-            s = "%dns" % u
-        elif u < 1_000_000:
-            s = _frac(u, 3) + "µs"
-        else:
-            s = _frac(u, 6) + "ms"
-    else:
-        secs_part = _frac(u % 60_000_000_000, 9)
-        s = secs_part + "s"
-        mins = u // 60_000_000_000
-        if mins > 0:
-            s = "%dm" % (mins % 60) + s
-            hours = mins // 60
-            if hours > 0:
-                s = "%dh" % hours + s
-    return ("-" if neg else "") + s
-
-
-def _frac(v: int, prec: int) -> str:
-    ip, fp = divmod(v, 10 ** prec)
-    fs = ("%0*d" % (prec, fp)).rstrip("0")
-    return str(ip) + ("." + fs if fs else "")
+    from .gotypes.views import format_go_duration
+    return format_go_duration(seconds * 1_000_000_000 + nanos)
 
 
 def _format_duration(d):

@@ -8,28 +8,14 @@ import sys
 
 import pytest
 
+from kubectl_inject.lab_pod import LAB_POD_YAML
+
 from golden_cases import GOLDEN, SKIP_REASON, available
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
-NGINX_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  creationTimestamp: null
-  labels:
-    run: mywebserver
-  name: mywebserver
-spec:
-  containers:
-  - image: nginx
-    name: mywebserver
-    resources: {}
-  dnsPolicy: ClusterFirst
-  restartPolicy: Always
-status: {}
-"""
+NGINX_POD = LAB_POD_YAML
 
 
 def kubectl_inject_command() -> list:

@@ -163,6 +163,9 @@ def _json_kind(v) -> str:
     return "object"
 
 
+json_kind = _json_kind  # public: the pipeline and meshconfig word their errors the same way
+
+
 def _number_text(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -42,43 +42,8 @@ from . import schema
 from . import typed as _typed
 from .quantity import Quantity, quantity_from_json, QuantityError
 
-try:  # the template engine owns the protocol's exceptions and typed nil
-    from ..gotemplate import NoSuchField, NilPtr, StringMap, NilPointer
-except ImportError:  # pragma: no cover - only while gotemplate.py is absent
-    class NoSuchField(Exception):
-        pass
-
-    class NilPointer(Exception):
-        pass
-
-    class StringMap(dict):
-        __slots__ = ()
-        __go_zero__ = ""
-        __go_type__ = "map[string]string"
-
-    class NilPtr:
-        __slots__ = ("__go_type__",)
-
-        def __init__(self, type_name):
-            self.__go_type__ = type_name
-
-        def __go_field__(self, name):
-            raise NilPointer(name)
-
-        def __go_method__(self, name):
-            return None
-
-        def __go_truth__(self):
-            return False
-
-        def __go_str__(self):
-            return "<nil>"
-
-        def __go_json__(self):
-            return None
-
-        def __proto_json__(self):
-            return None
+# the template engine owns the protocol's exceptions and typed nil
+from ..gotemplate import NilPointer, NilPtr, NoSuchField, StringMap
 
 
 __all__ = ["view", "StructView", "NilView", "EnumValue", "GoDuration", "NoSuchField"]
