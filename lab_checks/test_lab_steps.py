@@ -1,0 +1,301 @@
+"""The sidecar-injection lab, step by step, run for real on a cluster with Istio.
+
+Each test is one step of the lab, in the lab's order; its docstring is the lab's instruction and
+its assertions are what the student should see. `make verify-lab` runs them (see README, "The lab
+suite"); a step whose prerequisite failed is reported as "not run".
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+import pytest
+import yaml
+from deepdiff import DeepDiff
+
+from labkit import StepFailed, diagnose_pod, last_line, pod_is_ready, pod_summary, stuck_reason, wait_for
+
+pytestmark = pytest.mark.lab
+
+POD = "mywebserver"
+# The istio-init arguments as the lab prints them (`-x ""` is one empty argument).
+LAB_IPTABLES_ARGS = ["istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT",
+                     "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]
+LAB_PROXY_ARGS = ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local"]
+
+
+def step(number, title, command, depends=()):
+    return pytest.mark.lab_step(number, title, command, depends=depends)
+
+
+def must(res, what):
+    if not res.ok:
+        raise StepFailed(f"{what} failed (exit {res.returncode}): {last_line(res.stderr) or last_line(res.stdout)}",
+                         res.describe())
+    return res
+
+
+def load_pod(path, what):
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    except (OSError, yaml.YAMLError) as exc:
+        raise StepFailed(f"{what} is not readable YAML: {exc}")
+    pods = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Pod"]
+    if len(docs) != 1 or len(pods) != 1:
+        kinds = [d.get("kind") if isinstance(d, dict) else type(d).__name__ for d in docs]
+        raise StepFailed(f"{what} should hold one Pod, holds {kinds}", path.read_text()[:2000])
+    return pods[0]
+
+
+def by_name(items, name):
+    for item in items or []:
+        if item.get("name") == name:
+            return item
+    return None
+
+
+def proxy_image(values: dict) -> str:
+    """The sidecar image the cluster's injector values name, as Istio's injector composes it:
+    global.proxy.image itself when it holds a '/', else <hub>/<image>:<tag>[-<variant>]."""
+    g = values.get("global", {})
+    image = (g.get("proxy") or {}).get("image") or "proxyv2"
+    if "/" in image:
+        return image
+    tag = str(g.get("tag", ""))
+    variant = g.get("variant") or ""
+    return f"{g.get('hub')}/{image}:{tag}{'-' + variant if variant and variant != 'default' else ''}"
+
+
+# --------------------------------------------------------------------------------------------
+
+@step(1, "Generate", "kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml")
+def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_state):
+    """Generate a Pod manifest: kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml"""
+    must(lab.sh("kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml"), "kubectl run")
+    pod = load_pod(lab.workdir / "nginx-pod.yaml", "nginx-pod.yaml")
+    meta = pod.get("metadata", {})
+    containers = pod.get("spec", {}).get("containers") or []
+    problems = []
+    if meta.get("name") != POD:
+        problems.append(f"name is {meta.get('name')!r}, not {POD!r}")
+    if meta.get("labels") != {"run": POD}:
+        problems.append(f"labels are {meta.get('labels')}, not {{'run': 'mywebserver'}}")
+    if [(c.get("name"), c.get("image")) for c in containers] != [(POD, "nginx")]:
+        problems.append(f"containers are {[(c.get('name'), c.get('image')) for c in containers]}, "
+                        f"not one container mywebserver with image nginx")
+    if problems:
+        raise StepFailed("nginx-pod.yaml: " + "; ".join(problems), (lab.workdir / "nginx-pod.yaml").read_text())
+    lab_state["nginx_pod"] = pod
+
+
+@step(2, "Usage", "kubectl inject --help")
+def test_2_kubectl_inject_help_shows_filename_and_output_flags(lab_shell):
+    """Show the plugin's usage: kubectl inject --help lists -f/--filename and -o/--output."""
+    res = must(lab_shell.sh("kubectl inject --help"), "kubectl inject --help")
+    missing = [flags for flags, pattern in (("-f/--filename", r"(?m)^\s*-f\b[^\n]*--filename\b"),
+                                             ("-o/--output", r"(?m)^\s*-o\b[^\n]*--output\b"))
+               if not re.search(pattern, res.stdout)]
+    if missing:
+        raise StepFailed(f"kubectl inject --help does not show {', '.join(missing)}", res.stdout)
+
+
+@step(3, "Transform", "kubectl inject --filename ./nginx-pod.yaml > transformed.yaml", depends=(1, 2))
+def test_3_transform_with_the_cluster_istio_configuration(lab, istio, lab_state):
+    """Inject the sidecar with the cluster's Istio configuration:
+    kubectl inject --filename ./nginx-pod.yaml > transformed.yaml"""
+    must(lab.sh("kubectl inject --filename ./nginx-pod.yaml > transformed.yaml"), "kubectl inject")
+    text = (lab.workdir / "transformed.yaml").read_text()
+    pod = load_pod(lab.workdir / "transformed.yaml", "transformed.yaml")
+    original = lab_state["nginx_pod"]
+    spec = pod.get("spec", {})
+    containers = spec.get("containers") or []
+    image = proxy_image(istio["values"])
+    problems = []
+
+    names = [c.get("name") for c in containers]
+    if names != [POD, "istio-proxy"]:
+        raise StepFailed(f"transformed.yaml containers are {names}, not [mywebserver, istio-proxy]"
+                         + ("" if "istio-proxy" in names else ": no sidecar was injected"), text[:3000])
+    proxy = containers[1]
+    if proxy.get("image") != image:
+        problems.append(f"istio-proxy image is {proxy.get('image')}, the cluster's proxyv2 image is {image}")
+    args = [str(a) for a in proxy.get("args") or []]
+    if args[:4] != LAB_PROXY_ARGS:
+        problems.append(f"istio-proxy args begin {args[:4]}, not {LAB_PROXY_ARGS}")
+
+    # The flags the cluster's sidecar template asks for, with the values of the cluster's config.
+    g = istio["values"].get("global", {})
+    template = str(istio["templates"].get("sidecar", ""))
+    wanted = {"--proxyLogLevel": (g.get("proxy") or {}).get("logLevel"),
+              "--proxyComponentLogLevel": (g.get("proxy") or {}).get("componentLogLevel"),
+              "--log_output_level": (g.get("logging") or {}).get("level")}
+    for flag, value in wanted.items():
+        if flag in template and f"{flag}={value}" not in args:
+            problems.append(f"istio-proxy args lack {flag}={value} (injector values)")
+    if "--concurrency" in template:
+        conc = ((istio["mesh"].get("defaultConfig") or {}).get("concurrency"))
+        conc = 2 if conc is None else conc   # Istio's default ProxyConfig
+        if conc and ["--concurrency", str(conc)] not in [args[i:i + 2] for i in range(len(args))]:
+            problems.append(f"istio-proxy args lack --concurrency {conc} (mesh defaultConfig)")
+    elif "--concurrency" in args:
+        problems.append("istio-proxy args carry --concurrency although the cluster's template has none")
+
+    inits = spec.get("initContainers") or []
+    init = by_name(inits, "istio-init")
+    if init is None:
+        problems.append(f"no init container istio-init (init containers: {[c.get('name') for c in inits]})")
+    else:
+        if init.get("image") != image:
+            problems.append(f"istio-init image is {init.get('image')}, not {image}")
+        iargs = [str(a) for a in init.get("args") or []]
+        if iargs[:len(LAB_IPTABLES_ARGS)] != LAB_IPTABLES_ARGS:
+            problems.append(f"istio-init args are {shlex.join(iargs)}, the lab shows "
+                            f"{shlex.join(LAB_IPTABLES_ARGS)} ...")
+
+    # Injection only adds: the original Pod, and its container above all, must be unchanged.
+    diff = DeepDiff(original, pod, ignore_order=False, verbose_level=2)
+    not_added = {k: v for k, v in diff.items() if k not in ("dictionary_item_added", "iterable_item_added")}
+    if not_added:
+        problems.append(f"deepdiff against nginx-pod.yaml shows more than additions: {list(not_added)}")
+    if containers[0] != original["spec"]["containers"][0]:
+        problems.append("the mywebserver container was changed")
+    if problems:
+        raise StepFailed("transformed.yaml: " + "; ".join(problems),
+                         f"deepdiff (non-additions): {not_added}\n\n{text[:4000]}")
+    lab_state["proxy_image"] = image
+    lab_state["transformed"] = pod
+
+
+@step(4, "Entrypoint", "crictl inspecti <proxyv2 image> (on the node): entrypoint is pilot-agent", depends=(3,))
+def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_state):
+    """Look at the proxyv2 image's configuration: its entrypoint is pilot-agent."""
+    image = lab_state["proxy_image"]
+    if lab.node_container:
+        where = f"node {lab.node_container}"
+        inspect = lab.run("docker", "exec", lab.node_container, "crictl", "inspecti", "-o", "json", image)
+        if not inspect.ok:
+            # Not pulled yet: the node fetches it as it would for the Pod (through the cluster's mirror).
+            pulled = lab.run("docker", "exec", lab.node_container, "crictl", "pull", image, timeout=600)
+            if not pulled.ok:
+                raise StepFailed(f"image {image} is not on {where} and the node cannot pull it: "
+                                 f"{last_line(pulled.stderr)}", inspect.describe() + "\n" + pulled.describe())
+            inspect = must(lab.run("docker", "exec", lab.node_container, "crictl", "inspecti", "-o", "json", image),
+                           f"crictl inspecti {image}")
+        data = json.loads(inspect.stdout)
+        config = (((data.get("info") or {}).get("imageSpec") or {}).get("config")) or {}
+    else:
+        where = "the local container engine"
+        inspect = lab.run("docker", "image", "inspect", image)
+        if not inspect.ok:
+            raise StepFailed(f"cannot read the configuration of {image}: no kind node, and {where} says "
+                             f"{last_line(inspect.stderr)}", inspect.describe())
+        config = (json.loads(inspect.stdout)[0].get("Config")) or {}
+    entrypoint = config.get("Entrypoint") or []
+    if not entrypoint or entrypoint[0].rsplit("/", 1)[-1] != "pilot-agent":
+        raise StepFailed(f"{image} entrypoint is {entrypoint} (from {where}), not pilot-agent",
+                         f"image config: {config}")
+
+
+@step(5, "Apply", "kubectl apply -f transformed.yaml", depends=(3,))
+def test_5_apply_the_transformed_pod(lab):
+    """Create the Pod with its sidecar: kubectl apply -f transformed.yaml"""
+    res = must(lab.sh("kubectl apply -f transformed.yaml"), "kubectl apply")
+    if f"pod/{POD} created" not in res.stdout:
+        raise StepFailed(f"kubectl apply did not create pod/{POD}: {last_line(res.stdout)}", res.describe())
+
+
+@step(6, "Ready", "kubectl get pod mywebserver  (Running, READY 2/2)", depends=(5,))
+def test_6_pod_is_running_with_2_of_2_ready(lab, pytestconfig):
+    """Wait until the Pod is Running with READY 2/2 (bounded by --lab-ready-timeout, default 120 s)."""
+    timeout = pytestconfig.getoption("lab_ready_timeout")
+    seen = {"stuck": 0}
+
+    def check():
+        pod = lab.get_json("pod", POD)
+        if pod is None:
+            return False, "Pod not found", True
+        stuck = stuck_reason(pod)
+        # Two polls in a row: a pull back-off or crash loop is not a passing hiccup.
+        seen["stuck"] = seen["stuck"] + 1 if stuck else 0
+        return pod_is_ready(pod), pod_summary(pod), seen["stuck"] >= 2
+
+    ready, state, waited = wait_for(f"Pod {POD} Running 2/2", check, timeout, lab.progress)
+    if not ready:
+        reason, details = diagnose_pod(lab, POD, waited, "Running 2/2")
+        raise StepFailed(reason, details)
+
+
+@step(7, "Processes", "kubectl exec mywebserver -c istio-proxy -- ps -ef", depends=(6,))
+def test_7_sidecar_runs_pilot_agent_and_envoy(lab):
+    """List the sidecar's processes: kubectl exec mywebserver -c istio-proxy -- ps -ef"""
+    res = lab.sh("kubectl exec mywebserver -c istio-proxy -- ps -ef")
+    if not res.ok:
+        reason, details = diagnose_pod(lab, POD, 0, "Running 2/2")
+        raise StepFailed(f"kubectl exec failed: {last_line(res.stderr)}; {reason}", res.describe() + "\n" + details)
+    procs = []
+    lines = res.stdout.strip().splitlines()
+    for line in lines[1:]:   # UID PID PPID C STIME TTY TIME CMD
+        parts = line.split(None, 7)
+        if len(parts) == 8 and parts[1].isdigit():
+            procs.append({"pid": int(parts[1]), "ppid": int(parts[2]), "cmd": parts[7]})
+    problems = []
+    pid1 = next((p for p in procs if p["pid"] == 1), None)
+    if pid1 is None or not pid1["cmd"].startswith("/usr/local/bin/pilot-agent proxy sidecar"):
+        problems.append(f"PID 1 is {pid1['cmd'] if pid1 else 'missing'!r}, not /usr/local/bin/pilot-agent proxy sidecar ...")
+    envoy = [p for p in procs if p["cmd"].startswith("/usr/local/bin/envoy -c etc/istio/proxy/envoy-rev.json")]
+    if not envoy:
+        problems.append("no process /usr/local/bin/envoy -c etc/istio/proxy/envoy-rev.json ...")
+    elif envoy[0]["ppid"] != 1:
+        problems.append(f"envoy's parent is PID {envoy[0]['ppid']}, not 1 (pilot-agent)")
+    if problems:
+        raise StepFailed("ps -ef in istio-proxy: " + "; ".join(problems), res.stdout)
+
+
+@step(8, "Help", "kubectl exec mywebserver -c istio-proxy -- pilot-agent --help / pilot-agent istio-iptables --help",
+      depends=(7,))
+def test_8_pilot_agent_help_inside_the_sidecar(lab):
+    """Read pilot-agent's help inside the sidecar: pilot-agent --help and pilot-agent istio-iptables --help."""
+    agent = lab.sh("kubectl exec mywebserver -c istio-proxy -- pilot-agent --help")
+    if not agent.ok:
+        raise StepFailed(f"pilot-agent --help failed (exit {agent.returncode}): {last_line(agent.stderr)}",
+                         agent.describe())
+    problems = []
+    commands = re.search(r"Available Commands:\n((?:\s+\S.*\n)+)", agent.stdout)
+    listed = [ln.split()[0] for ln in commands.group(1).splitlines()] if commands else []
+    for sub in ("proxy", "istio-iptables"):
+        if sub not in listed:
+            problems.append(f"pilot-agent --help lists no {sub} command (lists {listed})")
+    ipt = lab.sh("kubectl exec mywebserver -c istio-proxy -- pilot-agent istio-iptables --help")
+    if not ipt.ok:
+        raise StepFailed(f"pilot-agent istio-iptables --help failed (exit {ipt.returncode}): {last_line(ipt.stderr)}",
+                         ipt.describe())
+    # Every flag istio-init is started with (step 3) must be one istio-iptables documents.
+    flags = sorted({a for a in LAB_IPTABLES_ARGS if re.fullmatch(r"-[a-z]", a)})
+    undocumented = [f for f in flags if not re.search(rf"(?m)^\s*{f}, --", ipt.stdout)]
+    if undocumented:
+        problems.append(f"istio-iptables --help does not document {undocumented}")
+    if problems:
+        raise StepFailed("; ".join(problems), agent.stdout + "\n" + ipt.stdout)
+
+
+@step(9, "Cleanup", "kubectl delete -f transformed.yaml", depends=(5,))
+def test_9_delete_the_pod(lab, pytestconfig, record_property):
+    """Clean up: kubectl delete -f transformed.yaml; the Pod is gone within --lab-delete-timeout."""
+    timeout = pytestconfig.getoption("lab_delete_timeout")
+    res = lab.sh("kubectl delete -f transformed.yaml", timeout=timeout)
+    if not res.ok:
+        if "NotFound" in res.stderr and lab.get_json("pod", POD) is None:
+            # The lab's command errs only because the Pod is already gone: the outcome holds.
+            record_property("note", "Pod was already gone before cleanup (kubectl delete: NotFound)")
+            return
+        raise StepFailed(f"kubectl delete failed: {last_line(res.stderr)}", res.describe())
+
+    def check():
+        pod = lab.get_json("pod", POD)
+        return pod is None, ("gone" if pod is None else pod_summary(pod)), False
+
+    gone, state, waited = wait_for(f"Pod {POD} to disappear", check, timeout, lab.progress)
+    if not gone:
+        reason, details = diagnose_pod(lab, POD, waited, "deleted")
+        raise StepFailed(f"Pod still there {waited:.0f}s after kubectl delete: {reason}", details)
