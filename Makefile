@@ -35,3 +35,4 @@ clean:
 
 -include lab_checks/hermetic/cluster.mk
 -include lab_checks/hermetic/istio/istio.mk
+-include lab_checks/lab.mk
