@@ -24,11 +24,12 @@ timed build-go-tools "$HERMETIC_DIR/build-go-tools.sh"
 
 KIND_SRC=$(go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -d "$KIND_SRC" ] || die "kind source module not found"
-export KIND_SRC CRICTL_BIN; CRICTL_BIN=$(tool_path crictl)
+export KIND_SRC CRICTL_BIN CONTAINERD_DIR; CRICTL_BIN=$(tool_path crictl)
+CONTAINERD_DIR=$(dirname "$(tool_path containerd)")
 
-NODE_BASE_PKGS="systemd dbus conntrack iptables nftables iproute2 ethtool util-linux mount kmod libseccomp2 pigz fuse-overlayfs bash ca-certificates curl jq procps containerd runc containernetworking-plugins socat"
+NODE_BASE_PKGS="systemd dbus conntrack iptables nftables iproute2 ethtool util-linux mount kmod libseccomp2 pigz fuse-overlayfs bash ca-certificates curl jq procps runc containernetworking-plugins socat"
 SLIM_PKGS="iptables iproute2 conntrack ca-certificates procps curl nginx-light docker-registry"
-BASE_TAR=$(ROOTFS_HOOK="$HERMETIC_DIR/node-base-hook.sh" timed rootfs-node-base "$HERMETIC_DIR/build-rootfs.sh" node-base "$NODE_BASE_PKGS")
+BASE_TAR=$(ROOTFS_KEY_EXTRA="kind $KIND_VERSION containerd $CONTAINERD_VERSION crictl $CRICTL_VERSION" ROOTFS_HOOK="$HERMETIC_DIR/node-base-hook.sh" timed rootfs-node-base "$HERMETIC_DIR/build-rootfs.sh" node-base "$NODE_BASE_PKGS")
 SLIM_TAR=$(ROOTFS_HOOK="$HERMETIC_DIR/slim-hook.sh" timed rootfs-slim "$HERMETIC_DIR/build-rootfs.sh" slim "$SLIM_PKGS")
 
 key_of() { basename "$1" .tar | sed 's/.*-//'; }

@@ -11,7 +11,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 name="$1"; pkgs="$2"; hook="${ROOTFS_HOOK:-}"
-key=$( { echo "$DEBIAN_SUITE|$pkgs|$RECIPE_REV"; [ -n "$hook" ] && cat "$hook"; } | sha256sum | cut -c1-12)
+key=$( { echo "$DEBIAN_SUITE|$pkgs|$RECIPE_REV|${ROOTFS_KEY_EXTRA:-}"; [ -n "$hook" ] && cat "$hook"; } | sha256sum | cut -c1-12)
 out="$LAB_CACHE/rootfs/$name-$key.tar"
 if [ -s "$out" ]; then log "rootfs $name cached: $out"; echo "$out"; exit 0; fi
 

@@ -11,6 +11,12 @@ KUBECTL="$LAB_CACHE/k8s-$K8S_VERSION/bin/kubectl"
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
+# cap_in_bounding_set BIT: is capability number BIT in this process's bounding set?
+cap_in_bounding_set() {
+  local bnd; bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  [ $(( 0x$bnd >> $1 & 1 )) = 1 ]
+}
+
 exists() { "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$LAB_CLUSTER"; }
 node_running() {
   [ "$(docker inspect -f '{{.State.Running}}' "$LAB_CLUSTER-control-plane" 2>/dev/null)" = true ]
@@ -45,6 +51,15 @@ up() {
       image_args=(--image "$image")
       "$HERMETIC_DIR/registry-up.sh" up
       local hosts; hosts=$("$HERMETIC_DIR/registry-up.sh" hosts-dir)
+      # Without CAP_SYS_RESOURCE in the bounding set (these machines) no
+      # process in the node may lower an oom_score_adj, yet the CRI gives pod
+      # sandboxes -998 and runc then dies ("can't get final child's PID from
+      # pipe"). restrict_oom_score_adj makes containerd clamp the score to its
+      # own, as kind does for rootless nodes.
+      local oom_patch=""
+      if ! cap_in_bounding_set 24; then
+        oom_patch=$'\n  [plugins."io.containerd.grpc.v1.cri"]\n    restrict_oom_score_adj = true'
+      fi
       cat > "$cfg" <<YAML
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -53,7 +68,7 @@ apiVersion: kind.x-k8s.io/v1alpha4
 containerdConfigPatches:
 - |-
   [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "/etc/containerd/certs.d"
+    config_path = "/etc/containerd/certs.d"$oom_patch
 nodes:
 - role: control-plane
   extraMounts:

@@ -39,9 +39,11 @@ die()  { log "ERROR: $*"; exit 1; }
 # cold/warm build times can be reported from real runs.
 timed() {
   local name="$1"; shift
-  local t0 t1 rc=0
+  local t0 t1 rc
   t0=$(date +%s)
-  "$@" || rc=$?
+  # Not `"$@" || rc=$?`: inside || bash ignores errexit, so a failing step of
+  # a shell function would go unnoticed. The subshell keeps errexit on.
+  set +e; ( set -e; "$@" ); rc=$?; set -e
   t1=$(date +%s)
   printf '%s %s %ss rc=%s\n' "$(date -u +%FT%TZ)" "$name" "$((t1 - t0))" "$rc" >> "$TIMINGS_LOG"
   log "$name took $((t1 - t0))s (rc=$rc)"
@@ -71,6 +73,7 @@ tool_path() {
   case "$1" in
     kind) echo "$KIND_BIN" ;;
     crictl) echo "$LAB_CACHE/bin/crictl-$CRICTL_VERSION/crictl" ;;
+    containerd) echo "$LAB_CACHE/bin/containerd-$CONTAINERD_VERSION/containerd" ;;
     coredns) echo "$LAB_CACHE/bin/coredns-$COREDNS_VERSION/coredns" ;;
     local-path-provisioner) echo "$LAB_CACHE/bin/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/local-path-provisioner" ;;
     etcd) echo "$LAB_CACHE/bin/etcd-$ETCD_VERSION/etcd" ;;

@@ -4,11 +4,12 @@
 # Static files (entrypoint, systemd units, containerd config, kubelet drop-ins,
 # sysctls) are taken unchanged from kind's own source, from the
 # sigs.k8s.io/kind@KIND_VERSION module in the Go module cache (KIND_SRC), so
-# the node behaves like an upstream kind node. containerd/runc/CNI plugins are
-# Debian's; crictl is built from the Go module proxy (CRICTL_BIN).
+# the node behaves like an upstream kind node. runc and the CNI plugins are
+# Debian's; containerd (CONTAINERD_DIR: containerd, ctr, shim) and crictl
+# (CRICTL_BIN) are built from the Go module proxy.
 set -euo pipefail
 R="$1"
-: "${KIND_SRC:?}" "${CRICTL_BIN:?}"
+: "${KIND_SRC:?}" "${CRICTL_BIN:?}" "${CONTAINERD_DIR:?}"
 F="$KIND_SRC/images/base/files"
 
 install -d -m 0755 "$R/usr/local/bin" "$R/kind" "$R/LICENSES" "$R/etc/containerd" \
@@ -25,8 +26,8 @@ install -m 0644 "$F"/etc/sysctl.d/* "$R/etc/sysctl.d/"
 for u in "$F"/etc/systemd/system/*; do [ -f "$u" ] && install -m 0644 "$u" "$R/etc/systemd/system/"; done
 install -m 0644 "$F"/etc/systemd/system/kubelet.service.d/* "$R/etc/systemd/system/kubelet.service.d/"
 
-# kind's units expect containerd under /usr/local/bin; Debian ships it in /usr/bin.
-for b in containerd containerd-shim-runc-v2 ctr; do ln -sf "/usr/bin/$b" "$R/usr/local/bin/$b"; done
+# Where kind's units and build expect them.
+for b in containerd containerd-shim-runc-v2 ctr; do install -m 0755 "$CONTAINERD_DIR/$b" "$R/usr/local/bin/$b"; done
 install -m 0755 "$CRICTL_BIN" "$R/usr/local/bin/crictl"
 # Debian's reference CNI plugins live in /usr/lib/cni; kind's expect /opt/cni/bin.
 cp -a "$R"/usr/lib/cni/. "$R/opt/cni/bin/"

@@ -43,11 +43,12 @@ up() {
 }
 
 strip_host() { # usual name without its registry host
-  local n="$1" first="${1%%/*}"
+  local n="$1" first="${1%%/*}" host=docker.io
   if [ "$n" != "$first" ] && { [[ "$first" == *.* ]] || [[ "$first" == *:* ]] || [ "$first" = localhost ]; }; then
-    n="${n#*/}"
+    host="$first"; n="${n#*/}"
   fi
-  [[ "$n" == */* ]] || n="library/$n"
+  # Only Docker Hub has the implicit library/ namespace.
+  if [ "$host" = docker.io ] && [[ "$n" != */* ]]; then n="library/$n"; fi
   echo "$n"
 }
 
