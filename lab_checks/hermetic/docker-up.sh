@@ -24,7 +24,7 @@ if ! lab_offline || [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
 fi
 
 need_pkgs=""
-for p in docker.io debootstrap docker-registry iptables; do
+for p in docker.io debootstrap docker-registry iptables curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs="$need_pkgs $p"
 done
 if [ -n "$need_pkgs" ]; then
