@@ -22,9 +22,14 @@ IMAGE_FILE="$LAB_CACHE/registry-image"
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$LAB_REGISTRY_NAME" 2>/dev/null)" = true ]; }
 
 up() {
+  [ -s "$IMAGE_FILE" ] || die "no registry image recorded in $IMAGE_FILE (run make cluster-images)"
+  # A registry from an older build is replaced; its data dir is kept.
+  if running && [ "$(docker inspect -f '{{.Config.Image}}' "$LAB_REGISTRY_NAME")" != "$(cat "$IMAGE_FILE")" ]; then
+    log "replacing $LAB_REGISTRY_NAME with $(cat "$IMAGE_FILE")"
+    docker rm -f "$LAB_REGISTRY_NAME" >/dev/null
+  fi
   if ! running; then
     docker rm -f "$LAB_REGISTRY_NAME" >/dev/null 2>&1 || true
-    [ -s "$IMAGE_FILE" ] || die "no registry image recorded in $IMAGE_FILE (run make cluster-images)"
     mkdir -p "$LAB_CACHE/registry-data"
     docker run -d --restart=always --name "$LAB_REGISTRY_NAME" \
       -p "127.0.0.1:$LAB_REGISTRY_PORT:5000" \
