@@ -12,7 +12,7 @@
 # unset: CI is offline, elsewhere a short probe of the public registry decides.
 # Kubeconfig: $(LAB_CACHE)/kubeconfig-$(LAB_CLUSTER)
 
-HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+LAB_HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 LAB_CACHE ?= $(HOME)/.cache/kubectl-inject-lab
 LAB_CLUSTER ?= istio-lab
 PYTHON ?= .venv/bin/python
@@ -21,25 +21,25 @@ export LAB_CACHE LAB_CLUSTER
 .PHONY: docker-up cluster-images cluster-up cluster-down cluster-test registry-up kind-path cluster-kubeconfig
 
 docker-up:
-	$(HERMETIC_DIR)/docker-up.sh
+	$(LAB_HERMETIC_DIR)/docker-up.sh
 
 cluster-images: docker-up
-	$(HERMETIC_DIR)/build-images.sh
+	$(LAB_HERMETIC_DIR)/build-images.sh
 
 cluster-up: cluster-images
-	$(HERMETIC_DIR)/cluster.sh up
+	$(LAB_HERMETIC_DIR)/cluster.sh up
 
 cluster-down:
-	$(HERMETIC_DIR)/cluster.sh down
+	$(LAB_HERMETIC_DIR)/cluster.sh down
 
 cluster-test: cluster-up
-	$(PYTHON) -m pytest -m cluster $(HERMETIC_DIR)/test_hermetic_cluster.py
+	$(PYTHON) -m pytest -m cluster $(LAB_HERMETIC_DIR)/test_hermetic_cluster.py
 
 registry-up: docker-up
-	$(HERMETIC_DIR)/registry-up.sh up
+	$(LAB_HERMETIC_DIR)/registry-up.sh up
 
 kind-path:
-	@$(HERMETIC_DIR)/build-go-tools.sh kind && bash -c '. $(HERMETIC_DIR)/lib.sh && echo $$KIND_BIN'
+	@$(LAB_HERMETIC_DIR)/build-go-tools.sh kind && bash -c '. $(LAB_HERMETIC_DIR)/lib.sh && echo $$KIND_BIN'
 
 cluster-kubeconfig:
-	@$(HERMETIC_DIR)/cluster.sh kubeconfig
+	@$(LAB_HERMETIC_DIR)/cluster.sh kubeconfig
