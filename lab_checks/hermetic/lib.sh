@@ -52,11 +52,15 @@ timed() {
 
 # Is LAB_OFFLINE in force? 1 = offline (build everything locally), 0 = online
 # (kind's public node image and public images). Unset: CI machines reach only
-# package registries, so CI is offline without probing; elsewhere one bounded
-# probe of the public registry decides, and the answer is exported.
+# package registries, so CI is offline without probing; elsewhere a bounded
+# probe decides (DNS lookup of registry.k8s.io, then one HTTPS request only if
+# it resolves), and the answer is exported.
 lab_offline() {
   if [ -z "${LAB_OFFLINE:-}" ]; then
     if [ "${CI:-}" = true ]; then
+      LAB_OFFLINE=1
+    elif ! timeout 5 getent hosts registry.k8s.io >/dev/null 2>&1; then
+      # The name does not even resolve: offline, without sending it a packet.
       LAB_OFFLINE=1
     else
       local code
