@@ -170,6 +170,9 @@ def lab(pytestconfig, lab_shell, lab_cluster):
 def cleanup(lab: Lab, created_ns: bool, config):
     """Leaves the cluster as the lab found it; records what it did in the report."""
     done = []
+    # A second Ctrl-C must not leave the Pod behind: ignore SIGINT until cleanup is over (kubectl
+    # children inherit the ignore, so they finish too).
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         if lab.get_json("pod", POD) is not None:
             res = lab.kubectl("delete", "pod", POD, "--ignore-not-found", "--wait=true", "--timeout=90s",
@@ -181,6 +184,8 @@ def cleanup(lab: Lab, created_ns: bool, config):
                         else f"could not delete namespace {lab.namespace}: {last_line(res.stderr)}")
     except Exception as exc:  # cleanup must not hide the run's result; it reports instead
         done.append(f"cleanup error: {exc}")
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
     config._lab_cleanup = done
 
 

@@ -154,7 +154,7 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, istio, lab_state)
                             f"{shlex.join(LAB_IPTABLES_ARGS)} ...")
 
     # Injection only adds: the original Pod, and its container above all, must be unchanged.
-    diff = DeepDiff(original, pod, ignore_order=False, verbose_level=2)
+    diff = DeepDiff(original, pod, ignore_order=False, verbose_level=2, threshold_to_diff_deeper=0)
     not_added = {k: v for k, v in diff.items() if k not in ("dictionary_item_added", "iterable_item_added")}
     if not_added:
         problems.append(f"deepdiff against nginx-pod.yaml shows more than additions: {list(not_added)}")
