@@ -99,7 +99,14 @@ def load_settings(args):
         raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
     injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
     values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
-    return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision), resolved
+    from .inject import istio_release_of
+    release = istio_release_of(values)
+    native = None
+    if resolved.from_cluster:
+        from .cluster_config import native_sidecars
+        native = native_sidecars(target, release, dict(os.environ))
+    return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision,
+                    istio_release=release, native_sidecars_setting=native), resolved
 
 
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")

@@ -92,17 +92,89 @@ def read_cluster_config(target: ClusterTarget) -> dict:
     return texts
 
 
+def _api(target: ClusterTarget, path: str):
+    from kubernetes import config as kconfig
+    api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
+    api_client.configuration.retries = 0
+    return api_client
+
+
+def native_sidecars(target: ClusterTarget, release: tuple | None, env: dict) -> bool:
+    """Whether this control plane injects native sidecars, decided as Istio decides.
+
+    ENABLE_NATIVE_SIDECARS in our own environment wins (istioctl reads its own); otherwise we
+    take the value istiod runs with, so that the output equals what the mesh's webhook
+    injects (istioctl would use only its own default here). "auto" (the default since Istio
+    1.27) means: when every node's kubelet is 1.33 or newer.
+    """
+    mode = env.get("ENABLE_NATIVE_SIDECARS")
+    path = _first_existing(target)
+    if mode is None and path is not None:
+        mode = _istiod_env(target, path, "ENABLE_NATIVE_SIDECARS")
+    if mode is None:
+        mode = "auto" if release is not None and release >= (1, 27) else "false"
+    if mode != "auto":
+        return mode == "true"
+    if path is None:
+        return False
+    return _all_nodes_at_least(target, path, 33)
+
+
+def _bounded(target: ClusterTarget, call, default):
+    """Run one API call with the same wall-clock bound; any failure gives `default`."""
+    result = {"value": default}
+
+    def run():
+        try:
+            result["value"] = call()
+        except Exception:  # RBAC, connection: a missing hint, not an error
+            pass
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(target.timeout)
+    return result["value"]
+
+
+def _istiod_env(target: ClusterTarget, path: str, name: str):
+    def call():
+        from kubernetes import client
+        deployment = f"istiod-{target.revision}" if target.revision else "istiod"
+        apps = client.AppsV1Api(_api(target, path))
+        spec = apps.read_namespaced_deployment(deployment, target.namespace,
+                                               _request_timeout=(target.timeout, target.timeout)).spec
+        for container in spec.template.spec.containers or []:
+            for var in container.env or []:
+                if var.name == name and var.value is not None:
+                    return var.value
+        return None
+    return _bounded(target, call, None)
+
+
+def _all_nodes_at_least(target: ClusterTarget, path: str, minor: int) -> bool:
+    import re
+
+    def call():
+        from kubernetes import client
+        nodes = client.CoreV1Api(_api(target, path)).list_node(
+            _request_timeout=(target.timeout, target.timeout)).items
+        for node in nodes:
+            match = re.match(r"v?\d+\.(\d+)", node.status.node_info.kubelet_version or "")
+            if not match or int(match.group(1)) < minor:
+                return False
+        return True
+    return _bounded(target, call, False)
+
+
 def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
     """One ConfigMap's data, with a hard wall-clock bound on the whole call."""
     result: dict = {}
 
     def fetch():
         try:
-            from kubernetes import client, config as kconfig
+            from kubernetes import client
             from kubernetes.client.rest import ApiException
-            api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
-            api_client.configuration.retries = 0
-            api = client.CoreV1Api(api_client)
+            api = client.CoreV1Api(_api(target, path))
             try:
                 cm = api.read_namespaced_config_map(
                     name, target.namespace, _request_timeout=(target.timeout, target.timeout))

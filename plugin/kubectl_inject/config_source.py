@@ -24,6 +24,7 @@ class ConfigTexts:
     texts: dict                      # config / values / mesh -> text
     origins: dict = field(default_factory=dict)  # piece -> where it came from
     notice: str = ""                 # one line for stderr (built-in default in use)
+    from_cluster: bool = False       # some piece came from the cluster
 
 
 def builtin_versions() -> list:
@@ -80,7 +81,7 @@ def resolve(files: dict, target: ClusterTarget, offline: bool, istio_version: st
         texts[piece] = cluster[piece]
         name = target.mesh_configmap() if piece == "mesh" else target.injector_configmap()
         origins[piece] = f"{where}, ConfigMap {name} key {piece!r}"
-    return ConfigTexts(texts, origins)
+    return ConfigTexts(texts, origins, from_cluster=True)
 
 
 def _from_builtin(texts, origins, missing, version, reason) -> ConfigTexts:

@@ -29,6 +29,7 @@ from .workloads import INJECTABLE_KINDS, pod_template
 PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
 STATUS_ANNOTATION = "sidecar.istio.io/status"
 NETWORK_LABEL = "topology.istio.io/network"
+NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 
 
 @dataclass
@@ -43,9 +44,24 @@ class Settings:
     # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
     # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
     webhook_policy: bool = False
+    # Which istioctl release to reproduce (major, minor); None = the lab's 1.22 behaviour.
+    istio_release: tuple | None = None
+
+    @property
+    def omits_zero_creation_timestamp(self) -> bool:
+        """istioctl 1.28+ is built on k8s.io/apimachinery 0.34+, whose ObjectMeta marks
+        creationTimestamp `omitzero`: it no longer prints `creationTimestamp: null`."""
+        return self.istio_release is not None and self.istio_release >= (1, 28)
+
+    # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
+    # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
+    # passes the control plane's decision (see cluster_config.native_sidecars).
+    native_sidecars_setting: bool | None = None
 
     @property
     def native_sidecars(self) -> bool:
+        if self.native_sidecars_setting is not None:
+            return self.native_sidecars_setting
         return self.env.get("ENABLE_NATIVE_SIDECARS", "false").lower() in ("1", "t", "true")
 
 
@@ -57,9 +73,32 @@ def inject_text(text: str, settings: Settings, warn=lambda message: None) -> str
         if obj is None:
             out.append(raw)
         else:
-            out.append(goyaml.dump(inject_object(obj, settings, warn)))
+            injected = inject_object(obj, settings, warn)
+            if settings.omits_zero_creation_timestamp:
+                _drop_zero_creation_timestamps(injected)
+            out.append(goyaml.dump(injected))
         out.append("---\n")
     return "".join(out)
+
+
+def _drop_zero_creation_timestamps(node) -> None:
+    if isinstance(node, dict):
+        if "creationTimestamp" in node and node["creationTimestamp"] is None:
+            del node["creationTimestamp"]
+        for value in node.values():
+            _drop_zero_creation_timestamps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_zero_creation_timestamps(value)
+
+
+def istio_release_of(values) -> tuple | None:
+    """The Istio release an injector config belongs to, from its image tag (e.g. 1.30.4,
+    1.30.4-distroless); None when the tag is not a release (latest, a commit...)."""
+    import re
+    tag = values.get("global", "tag", default="")
+    match = re.match(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$", str(tag))
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def decode(raw: str):
@@ -153,7 +192,11 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
         image=proxy_image(settings.values, proxy_config.image_type(), stripped["metadata"].get("annotations") or {}),
         inbound_mode=mesh.inbound_traffic_policy_mode(),
         compliance_policy=settings.env.get("COMPLIANCE_POLICY", ""),
+        native_sidecars=settings.native_sidecars,
     )
+    # The per-Pod annotation wins over the global setting (Istio 1.24+; unknown to 1.22).
+    native = {"true": True, "false": False}.get(annotations.get(NATIVE_SIDECAR_ANNOTATION, ""),
+                                                settings.native_sidecars)
     defaults = settings.injector.default_templates if settings.webhook_policy else ["sidecar"]
     aliases = settings.injector.aliases if settings.webhook_policy else {}
     merged, template_pod = pod, empty_pod()
@@ -164,7 +207,7 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
             raise InjectError(f"failed to run injection template: requested template {name!r} not found; have {known}")
         overlay = load_overlay(render(template, data), name)
         template_pod = apply_overlay(template_pod, overlay)
-        if settings.native_sidecars and \
+        if native and \
                 find_container(PROXY_CONTAINER, template_pod["spec"].get("initContainers")) and \
                 find_container(PROXY_CONTAINER, merged["spec"].get("containers")):
             # With native sidecars the proxy is an init container in the template, but a

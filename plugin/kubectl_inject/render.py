@@ -60,7 +60,8 @@ def proxy_image(values, image_type: str, annotations: dict) -> str:
 
 
 def template_data(*, type_meta: dict, deploy_meta: dict, pod: dict, proxy_config, mesh_config,
-                  values, revision: str, image: str, inbound_mode: str, compliance_policy: str):
+                  values, revision: str, image: str, inbound_mode: str, compliance_policy: str,
+                  native_sidecars: bool):
     return GoRecord("SidecarTemplateData", {
         "TypeMeta": view(type_meta, TYPE_META),
         "DeploymentMeta": GoRecord("NamespacedName", {"Name": deploy_meta.get("name", ""),
@@ -76,6 +77,7 @@ def template_data(*, type_meta: dict, deploy_meta: dict, pod: dict, proxy_config
         "ProxyGID": DEFAULT_PROXY_UID,
         "InboundTrafficPolicyMode": inbound_mode,
         "CompliancePolicy": compliance_policy,
+        "NativeSidecars": native_sidecars,  # read by the templates of Istio 1.24 and later
     })
 
 

@@ -1164,6 +1164,64 @@ def _sprig_indent_sig(spaces, v):
 # Istio's InjectionFuncmap (pkg/kube/inject/template.go)
 
 
+def _go_call(obj, method: str):
+    """obj.Method() on a template view, or None when the type has no such method."""
+    get = getattr(obj, "__go_method__", None)
+    fn = get(method) if get else None
+    return fn() if fn else None
+
+
+def _image_tag_digest(image: str) -> tuple:
+    digest = ""
+    if "@" in image:
+        image, digest = image.split("@", 1)
+    last = image.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    return tag, digest
+
+
+def _otel_resource_attributes(mesh, annotations, labels, namespace, containers) -> str:
+    """Istio 1.30's OTEL_RESOURCE_ATTRIBUTES value: only when an OpenTelemetry tracing provider
+    asks for OTEL_SEMANTIC_CONVENTIONS enrichment; else "" (the template then omits the var)."""
+    providers = _go_call(mesh, "GetExtensionProviders") or []
+    wanted = False
+    for provider in providers:
+        otel = _go_call(provider, "GetOpentelemetry")
+        enrichment = _go_call(otel, "GetServiceAttributeEnrichment") if otel is not None else None
+        name = enrichment.__go_str__() if hasattr(enrichment, "__go_str__") else str(enrichment or "")
+        if name == "OTEL_SEMANTIC_CONVENTIONS":
+            wanted = True
+            break
+    if not wanted:
+        return ""
+    annotations, labels = dict(annotations or {}), dict(labels or {})
+    containers = list(containers or [])
+    attrs = []
+    if annotations.get("resource.opentelemetry.io/service.namespace"):
+        attrs.append("service.namespace=" + annotations["resource.opentelemetry.io/service.namespace"])
+    elif namespace:
+        attrs.append("service.namespace=" + namespace)
+    if annotations.get("resource.opentelemetry.io/service.version"):
+        attrs.append("service.version=" + annotations["resource.opentelemetry.io/service.version"])
+    elif labels.get("app.kubernetes.io/version"):
+        attrs.append("service.version=" + labels["app.kubernetes.io/version"])
+    elif len(containers) == 1:
+        tag, digest = _image_tag_digest(str(_field(containers[0], "Image") or ""))
+        version = f"{tag}@{digest}" if tag and digest else (digest or tag)
+        if version:
+            attrs.append("service.version=" + version)
+    if annotations.get("resource.opentelemetry.io/service.instance.id"):
+        attrs.append("service.instance.id=" + annotations["resource.opentelemetry.io/service.instance.id"])
+    elif containers:
+        attrs.append(f"service.instance.id={namespace}.$(POD_NAME).{_field(containers[0], 'Name')}")
+    return ",".join(attrs)
+
+
+def _field(obj, name):
+    get = getattr(obj, "__go_field__", None)
+    return get(name) if get else (obj.get(name[0].lower() + name[1:]) if isinstance(obj, dict) else None)
+
+
 def _go_duration_string(seconds: int, nanos: int) -> str:
     """time.Duration.String() for seconds+nanos."""
     from .gotypes.views import format_go_duration
@@ -1445,6 +1503,7 @@ def istio_funcs(env: Mapping | None = None) -> dict:
         "toJsonMap": _to_json_map,
         "mergeMaps": _merge_maps,
         "omitNil": _omit_nil,
+        "otelResourceAttributes": _otel_resource_attributes,
     }
 
 
