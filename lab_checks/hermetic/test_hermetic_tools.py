@@ -95,3 +95,21 @@ def test_archive_index_puts_full_names_first(tmp_path):
         assert repos == {"docker.io/kindest/kindnetd": {"v1": "l1"}, "registry.k8s.io/pause": {"3.10": "l2"}}
         assert json.load(t.extractfile("manifest.json"))[0]["RepoTags"] == ["docker.io/kindest/kindnetd:v1"]
         assert sorted(names) == sorted(["repositories", "manifest.json", "l1/layer.tar", "l2/layer.tar", "c1.json", "c2.json"])
+
+
+def test_registry_paths_and_mirror_config(tmp_path):
+    """Images are served under their usual path; containerd mirrors the public
+    registries (and localhost:PORT) to the lab registry by its network name."""
+    env = dict(os.environ, LAB_CACHE=str(tmp_path), LAB_REGISTRY_NAME="reg-x", LAB_REGISTRY_PORT="5999")
+    script = (f". {HERE}/registry-up.sh hosts-dir >/dev/null; "
+              "for i in nginx docker.io/library/nginx:latest kindest/kindnetd:v1 "
+              "registry.k8s.io/pause:3.10 registry.k8s.io/coredns/coredns:v1.12.1 "
+              "localhost:5999/istio/pilot:t quay.io/a/b:c; do strip_host $i; done")
+    out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["library/nginx", "library/nginx:latest", "kindest/kindnetd:v1", "pause:3.10",
+                           "coredns/coredns:v1.12.1", "istio/pilot:t", "a/b:c"]
+    hosts = tmp_path / "containerd-certs.d"
+    for reg in ("docker.io", "registry.k8s.io", "quay.io", "localhost:5999"):
+        text = (hosts / reg / "hosts.toml").read_text()
+        assert '[host."http://reg-x:5000"]' in text
+        assert 'capabilities = ["pull", "resolve"]' in text
