@@ -341,7 +341,7 @@ def pytest_runtest_makereport(item, call):
                              for c in lab.log]
         for key, value in item.user_properties:
             if key == "note":
-                r["reason"] = r["reason"] or value
+                r["reason"] = r["reason"] or f"note: {value}"
     elif call.when == "teardown" and report.failed and r["outcome"] == "passed":
         r["outcome"] = "error"
         r["reason"], r["details"] = _reason_of(call.excinfo)

@@ -72,6 +72,10 @@ class Progress:
 
     def __init__(self, config=None):
         self.config = config
+        self.tty = False
+        if config is not None:
+            stream = getattr(config.get_terminal_writer(), "_file", None)
+            self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
         self._last_text = None
         self._last_print = 0.0
         self._inline = False
@@ -84,7 +88,7 @@ class Progress:
         tw = self.config.get_terminal_writer()
         ctx = capman.global_and_fixture_disabled() if capman else _nullcontext()
         with ctx:
-            if tw.isatty:
+            if self.tty:
                 width = max(20, tw.fullwidth - 1)
                 tw.write("\r" + text[:width].ljust(width))
                 self._inline = True
@@ -100,8 +104,7 @@ class Progress:
         text = f"  ... waiting for {what} ({elapsed:.0f}s){': ' + state if state else ''}"
         now = time.monotonic()
         changed = (what, state) != self._last_text
-        tty = self.config is not None and self.config.get_terminal_writer().isatty
-        if tty or changed or now - self._last_print >= 10:
+        if self.tty or changed or now - self._last_print >= 10:
             self._write(text)
             self._last_text = (what, state)
             self._last_print = now
@@ -222,14 +225,30 @@ def container_state(status: dict) -> tuple[str, str]:
     return "unknown", ""
 
 
+def sidecar_names(pod: dict) -> set:
+    """Native sidecars: init containers that keep running (restartPolicy: Always)."""
+    return {c["name"] for c in pod.get("spec", {}).get("initContainers") or [] if c.get("restartPolicy") == "Always"}
+
+
+def ready_count(pod: dict) -> tuple[int, int]:
+    """(ready, total) as kubectl's READY column counts them: containers plus native sidecars."""
+    st = pod.get("status", {})
+    sidecars = sidecar_names(pod)
+    total = len(pod.get("spec", {}).get("containers", [])) + len(sidecars)
+    ready = sum(1 for c in st.get("containerStatuses") or [] if c.get("ready"))
+    ready += sum(1 for c in st.get("initContainerStatuses") or [] if c["name"] in sidecars and c.get("ready"))
+    return ready, total
+
+
 def pod_summary(pod: dict) -> str:
     """Like kubectl get pod's STATUS and READY columns: 'Running 1/2'."""
     st = pod.get("status", {})
     cs = st.get("containerStatuses") or []
-    total = len(pod.get("spec", {}).get("containers", []))
-    ready = sum(1 for c in cs if c.get("ready"))
+    ready, total = ready_count(pod)
     phase = st.get("phase", "?")
     for c in (st.get("initContainerStatuses") or []):
+        if c["name"] in sidecar_names(pod) and c.get("started"):
+            continue
         s, why = container_state(c)
         if s == "waiting" and why:
             phase = f"Init:{why.split(':')[0]}"
@@ -243,10 +262,8 @@ def pod_summary(pod: dict) -> str:
 
 
 def pod_is_ready(pod: dict) -> bool:
-    st = pod.get("status", {})
-    cs = st.get("containerStatuses") or []
-    total = len(pod.get("spec", {}).get("containers", []))
-    return st.get("phase") == "Running" and total > 0 and len(cs) == total and all(c.get("ready") for c in cs)
+    ready, total = ready_count(pod)
+    return pod.get("status", {}).get("phase") == "Running" and total > 0 and ready == total
 
 
 # Waiting reasons that do not go away by themselves: the Pod will not become ready without a change.
@@ -336,7 +353,7 @@ def diagnose_pod(lab: Lab, name: str, waited: float, want: str) -> tuple[str, st
     if not ready:
         one.append(istiod)
     if pod is not None:
-        for c in pod["spec"].get("containers", []):
+        for c in pod["spec"].get("containers", []) + (pod["spec"].get("initContainers") or []):
             if c["name"] == "istio-proxy":
                 logs = lab.kubectl("logs", name, "-c", "istio-proxy", "--tail=8", timeout=20)
                 if logs.ok and logs.stdout.strip():
@@ -431,6 +448,12 @@ class LabKindCluster(KindCluster):
                 self.progress.update(f"make {' '.join(targets)}", elapsed, last_line("".join(out[-3:]))[:80])
                 time.sleep(2)
         finally:
+            if proc.poll() is None:   # interrupted: do not leave a half-done set-up running
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
             self.progress.done()
         reader.join(5)
         if proc.returncode != 0:
