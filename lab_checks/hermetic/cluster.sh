@@ -26,14 +26,15 @@ node_running() {
   [ "$(docker inspect -f '{{.State.Running}}' "$LAB_CLUSTER-control-plane" 2>/dev/null)" = true ]
 }
 
+# wait_ready [SECONDS]: node Ready and CoreDNS rolled out; returns 1 on timeout.
 wait_ready() {
-  local deadline=$(( $(date +%s) + ${LAB_READY_TIMEOUT:-240} ))
+  local deadline=$(( $(date +%s) + ${1:-${LAB_READY_TIMEOUT:-240}} ))
   until kc wait --for=condition=Ready node --all --timeout=10s >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || { kc get nodes -o wide >&2 || true; die "node not Ready in time"; }
+    [ "$(date +%s)" -lt "$deadline" ] || { kc get nodes -o wide >&2 || true; log "node not Ready in time"; return 1; }
     sleep 2
   done
   until kc -n kube-system rollout status deployment/coredns --timeout=10s >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || { kc -n kube-system get pods -o wide >&2 || true; die "CoreDNS not running in time"; }
+    [ "$(date +%s)" -lt "$deadline" ] || { kc -n kube-system get pods -o wide >&2 || true; log "CoreDNS not running in time"; return 1; }
     sleep 2
   done
 }
@@ -42,10 +43,18 @@ up() {
   local t0; t0=$(date +%s)
   "$HERMETIC_DIR/docker-up.sh"
   [ -x "$KIND_BIN" ] || "$HERMETIC_DIR/build-go-tools.sh" kind
+  local reused=""
   if exists && node_running; then
-    log "cluster $LAB_CLUSTER already up"
     "$KIND_BIN" get kubeconfig --name "$LAB_CLUSTER" > "$KUBECONFIG_PATH"
-  else
+    # A cluster left from an earlier run (e.g. before dockerd restarted) may
+    # be broken: reuse it only when it is healthy within a minute.
+    if wait_ready 60; then
+      log "cluster $LAB_CLUSTER already up"; reused=1
+    else
+      log "cluster $LAB_CLUSTER exists but is not healthy: recreating it"
+    fi
+  fi
+  if [ -z "$reused" ]; then
     exists && "$KIND_BIN" delete cluster --name "$LAB_CLUSTER" >&2
     local cfg="$LAB_CACHE/kind-config-$LAB_CLUSTER.yaml" image_args=()
     if lab_offline; then
@@ -86,9 +95,9 @@ YAML
     log "creating kind cluster $LAB_CLUSTER"
     "$KIND_BIN" create cluster --name "$LAB_CLUSTER" "${image_args[@]}" --config "$cfg" \
       --kubeconfig "$KUBECONFIG_PATH" --wait 0s >&2
-    lab_offline && "$HERMETIC_DIR/registry-up.sh" up
+    if lab_offline; then "$HERMETIC_DIR/registry-up.sh" up; fi
   fi
-  wait_ready
+  wait_ready || die "cluster $LAB_CLUSTER did not become ready"
   log "cluster $LAB_CLUSTER ready in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_PATH"
   printf '%s cluster-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
 }
