@@ -191,10 +191,10 @@ def cleanup(lab: Lab, created_ns: bool, config):
 
 @pytest.fixture(scope="session")
 def istio(pytestconfig, lab, lab_cluster) -> dict:
-    """Istio's injector configuration as the cluster holds it, once istiod is Ready.
+    """Istio's injector configuration as the cluster holds it (Istio installed; istiod's readiness is step 6's concern).
 
     kind mode: installed with `make istio-up` when istiod is absent. Existing cluster: required.
-    Returns {values, templates, mesh, injector_config, istiod}.
+    Returns {values, templates, mesh, injector_config, istiod, istiod_image}.
     """
     dep = lab.get_json("deployment", "istiod", "-n", lab.istio_namespace)
     if dep is None:
@@ -203,10 +203,13 @@ def istio(pytestconfig, lab, lab_cluster) -> dict:
         else:
             raise SetupFailed(f"Istio is not installed: no Deployment istiod in {lab.istio_namespace}"
                               + (" (make istio-up)" if lab_cluster["mode"] == "kind" else ""))
+    # Installed is what the lab needs up to the Apply step (kubectl inject reads ConfigMaps). An istiod
+    # that is not Ready is not a set-up error but the lab's problem: the Ready step diagnoses it. Only a
+    # rollout in progress is given a moment.
+    dep = lab.get_json("deployment", "istiod", "-n", lab.istio_namespace)
+    wanted = dep.get("spec", {}).get("replicas", 1)
     ready, state, waited = wait_for("istiod to be Ready", lambda: (*istiod_status(lab), False),
-                                    timeout=180, progress=lab.progress, interval=3)
-    if not ready:
-        raise SetupFailed(f"istiod not Ready after {waited:.0f}s: {state}")
+                                    timeout=60 if wanted else 0, progress=lab.progress, interval=3)
     cm = lab.get_json("configmap", "istio-sidecar-injector", "-n", lab.istio_namespace)
     mesh_cm = lab.get_json("configmap", "istio", "-n", lab.istio_namespace)
     if cm is None or mesh_cm is None:
@@ -215,7 +218,6 @@ def istio(pytestconfig, lab, lab_cluster) -> dict:
     values = json.loads(cm["data"].get("values") or "{}")
     injector = yaml.safe_load(cm["data"].get("config") or "{}") or {}
     mesh = yaml.safe_load(mesh_cm["data"].get("mesh") or "{}") or {}
-    dep = lab.get_json("deployment", "istiod", "-n", lab.istio_namespace)
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     pytestconfig._lab_cluster["istiod_image"] = image
     lab.log.clear()
