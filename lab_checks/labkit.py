@@ -97,6 +97,8 @@ class Progress:
                     self._inline = False
                 tw.flush()
             elif not final:
+                if self._last_text is None:
+                    tw.line()   # pytest's progress dots end without a newline
                 tw.line(text)
                 tw.flush()
 
@@ -112,6 +114,7 @@ class Progress:
     def done(self):
         if self._inline:
             self._write("", final=True)
+        self._last_text = None
 
 
 class _nullcontext:
