@@ -46,6 +46,13 @@ def _pull(args) -> int:
     flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)
     print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
           f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}")
+    # Native sidecars are decided by istiod's environment and the nodes, not by these files.
+    from .cluster_config import native_sidecars
+    from .inject import istio_release_of
+    from .load_config import parse_values
+    native = native_sidecars(target, istio_release_of(parse_values(texts["values"])), dict(os.environ))
+    print(f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
+          f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import uuid
 
@@ -38,9 +39,9 @@ def istio_installed(k):
         pytest.skip("Istio is not installed in the lab cluster (run `make cluster-up`)")
 
 
-def inject(k, *args, stdin=NGINX_POD):
+def inject(k, *args, stdin=NGINX_POD, env=None):
     result = subprocess.run(kubectl_inject_command() + ["--kubeconfig", k.kubeconfig, *args], input=stdin,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
     return result
 
 
@@ -61,12 +62,16 @@ def test_cluster_mode_matches_istioctl(k, istio_installed):
     path = istioctl.stdout.strip().splitlines()[-1] if istioctl.returncode == 0 and istioctl.stdout.strip() else ""
     if not path or not os.path.exists(path):
         pytest.skip("the built istioctl is not available (make istio-images)")
-    ours = inject(k, "-f", "-")
-    theirs = subprocess.run([path, "kube-inject", "--kubeconfig", k.kubeconfig, "-f", "-"], input=NGINX_POD,
-                            capture_output=True, text=True, timeout=120)
-    assert theirs.returncode == 0, theirs.stderr
-    assert ours.returncode == 0, ours.stderr
-    assert ours.stdout == theirs.stdout
+    # istioctl takes the native-sidecar choice from its own environment, we (when it is unset)
+    # from istiod's: with the variable set, both must agree byte for byte.
+    for native in ("true", "false"):
+        env = {**os.environ, "ENABLE_NATIVE_SIDECARS": native}
+        ours = inject(k, "-f", "-", env={"ENABLE_NATIVE_SIDECARS": native})
+        theirs = subprocess.run([path, "kube-inject", "--kubeconfig", k.kubeconfig, "-f", "-"], input=NGINX_POD,
+                                capture_output=True, text=True, timeout=120, env=env)
+        assert theirs.returncode == 0, theirs.stderr
+        assert ours.returncode == 0, ours.stderr
+        assert ours.stdout == theirs.stdout, f"ENABLE_NATIVE_SIDECARS={native}"
 
 
 def test_missing_namespace_names_the_configmap(k, istio_installed):
@@ -109,9 +114,14 @@ def test_config_pull_round_trips(k, istio_installed, tmp_path):
     pulled = subprocess.run(kubectl_inject_command() + ["config", "pull", "--kubeconfig", k.kubeconfig,
                                                         "-o", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert pulled.returncode == 0, pulled.stderr
+    # The files cannot carry istiod's native-sidecar setting; `config pull` says which to use.
+    setting = re.search(r"ENABLE_NATIVE_SIDECARS=(true|false)", pulled.stdout)
+    assert setting, pulled.stdout
+    env = {"ENABLE_NATIVE_SIDECARS": setting.group(1)}
     from_cluster = inject(k, "-f", "-")
     from_files = inject(k, "-f", "-", "--injectConfigFile", str(tmp_path / "inject-config.yaml"),
-                        "--valuesFile", str(tmp_path / "values.yaml"), "--meshConfigFile", str(tmp_path / "mesh.yaml"))
+                        "--valuesFile", str(tmp_path / "values.yaml"), "--meshConfigFile", str(tmp_path / "mesh.yaml"),
+                        env=env)
     assert from_cluster.returncode == 0 and from_files.returncode == 0, from_files.stderr
     assert from_files.stdout == from_cluster.stdout
 
