@@ -104,7 +104,7 @@ def load_settings(args):
     native = None
     if resolved.from_cluster:
         from .cluster_config import native_sidecars
-        native = native_sidecars(target, release, dict(os.environ))
+        native = native_sidecars(target, release)
     return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision,
                     istio_release=release, native_sidecars_setting=native), resolved
 

@@ -99,18 +99,16 @@ def _api(target: ClusterTarget, path: str):
     return api_client
 
 
-def native_sidecars(target: ClusterTarget, release: tuple | None, env: dict) -> bool:
+def native_sidecars(target: ClusterTarget, release: tuple | None) -> bool:
     """Whether this control plane injects native sidecars, decided as Istio decides.
 
-    ENABLE_NATIVE_SIDECARS in our own environment wins (istioctl reads its own); otherwise we
-    take the value istiod runs with, so that the output equals what the mesh's webhook
-    injects (istioctl would use only its own default here). "auto" (the default since Istio
-    1.27) means: when every node's kubelet is 1.33 or newer.
+    In cluster mode istioctl sends the Pod to istiod's injection webhook, so istiod's own
+    ENABLE_NATIVE_SIDECARS governs (not the caller's environment): we read it from the istiod
+    Deployment. "auto" (the default since Istio 1.27) means: when every node's kubelet is 1.33
+    or newer.
     """
-    mode = env.get("ENABLE_NATIVE_SIDECARS")
     path = _first_existing(target)
-    if mode is None and path is not None:
-        mode = _istiod_env(target, path, "ENABLE_NATIVE_SIDECARS")
+    mode = _istiod_env(target, path, "ENABLE_NATIVE_SIDECARS") if path is not None else None
     if mode is None:
         mode = "auto" if release is not None and release >= (1, 27) else "false"
     if mode != "auto":

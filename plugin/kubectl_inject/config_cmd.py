@@ -50,7 +50,7 @@ def _pull(args) -> int:
     from .cluster_config import native_sidecars
     from .inject import istio_release_of
     from .load_config import parse_values
-    native = native_sidecars(target, istio_release_of(parse_values(texts["values"])), dict(os.environ))
+    native = native_sidecars(target, istio_release_of(parse_values(texts["values"])))
     print(f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
           f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
     return 0
