@@ -135,6 +135,16 @@ def test_istiod_runs_the_built_image(istio):
             assert image.startswith("localhost:") and "/istio/pilot:" + versions()["ISTIO_VERSION"] + "-lab-" in image, image
 
 
+def proxy_spec_and_status(obj):
+    """istio-proxy's container spec and status. Istio 1.30 injects it as a Kubernetes native sidecar
+    (an init container with restartPolicy Always) on clusters that support those, as kind v1.34 does;
+    older setups put it among the regular containers."""
+    spec = obj["spec"]
+    proxy = next(c for c in spec.get("initContainers", []) + spec["containers"] if c["name"] == "istio-proxy")
+    statuses = obj["status"].get("initContainerStatuses", []) + obj["status"]["containerStatuses"]
+    return proxy, {c["name"]: c for c in statuses}
+
+
 def test_injected_pod_is_2_of_2_running(injected_pod):
     ns, pod, manifest = injected_pod
     assert "istio-proxy" in manifest and "istio-init" in manifest
@@ -143,17 +153,17 @@ def test_injected_pod_is_2_of_2_running(injected_pod):
     assert row[1] == "2/2", row
     assert row[2] == "Running", row
     obj = json.loads(kubectl("-n", ns, "get", "pod", pod, "-o", "json").stdout)
-    statuses = {c["name"]: c for c in obj["status"]["containerStatuses"]}
-    assert set(statuses) == {"web", "istio-proxy"}
-    assert all(c["ready"] and "running" in c["state"] for c in statuses.values()), statuses
-    init = {c["name"]: c for c in obj["status"]["initContainerStatuses"]}
-    assert init["istio-init"]["state"]["terminated"]["exitCode"] == 0
+    assert obj["status"]["phase"] == "Running"
+    _, statuses = proxy_spec_and_status(obj)
+    for name in ("web", "istio-proxy"):
+        assert statuses[name]["ready"] and "running" in statuses[name]["state"], statuses[name]
+    assert statuses["istio-init"]["state"]["terminated"]["exitCode"] == 0, statuses["istio-init"]
 
 
 def test_sidecar_readiness_is_real(injected_pod):
     ns, pod, _ = injected_pod
     obj = json.loads(kubectl("-n", ns, "get", "pod", pod, "-o", "json").stdout)
-    proxy = next(c for c in obj["spec"]["containers"] if c["name"] == "istio-proxy")
+    proxy, _ = proxy_spec_and_status(obj)
     # The injected probe is pilot-agent's own: it answers ready only once Envoy has taken istiod's
     # listeners and clusters.
     assert proxy["readinessProbe"]["httpGet"]["path"] == "/healthz/ready"
