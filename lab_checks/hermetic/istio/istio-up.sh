@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# istio-up.sh -- `make istio-up`: installs Istio (minimal profile: istiod only) into the running kind
-# cluster $LAB_CLUSTER and waits until istiod is Ready.
+# istio-up.sh -- `make istio-up`: installs Istio (minimal profile: istiod only) into the kind cluster
+# $LAB_CLUSTER (bringing the cluster up first if it is not) and waits until istiod is Ready.
 #   offline (lab_offline, see ../lib.sh): the istioctl built here, hub/tag of the images that
 #     build-images.sh serves from the lab registry, plus the settings upstream Envoy needs (below);
 #   online: public images -- an istioctl found on PATH with its own default hub and tag, or else the
@@ -51,7 +51,10 @@ choose_istioctl() { # sets ISTIOCTL and INSTALL_ARGS
 
 up() {
   local t0; t0=$(date +%s)
-  kc get nodes >/dev/null 2>&1 || die "cluster $LAB_CLUSTER is not reachable via $KUBECONFIG_PATH (make cluster-up)"
+  # Works as a prerequisite of cluster-up as well as after it: cluster.sh up is a no-op when the
+  # cluster is already up.
+  if ! kc get nodes >/dev/null 2>&1; then "$HERMETIC_DIR/cluster.sh" up; fi
+  kc get nodes >/dev/null 2>&1 || die "cluster $LAB_CLUSTER is not reachable via $KUBECONFIG_PATH"
   choose_istioctl
   if lab_offline; then "$HERMETIC_DIR/registry-up.sh" up; fi
   log "installing Istio with $ISTIOCTL ${INSTALL_ARGS[*]}"
