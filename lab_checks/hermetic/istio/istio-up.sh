@@ -5,7 +5,7 @@
 #     build-images.sh serves from the lab registry, plus the settings upstream Envoy needs (below);
 #   online: public images -- an istioctl found on PATH with its own default hub and tag, or else the
 #     one built here with hub docker.io/istio and tag $ISTIO_VERSION.
-# `istio-up.sh istioctl-path` prints the istioctl this cluster is installed with.
+# `istio-up.sh istioctl-path` prints the path of the istioctl built here (building it if needed).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 
