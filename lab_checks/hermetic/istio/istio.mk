@@ -10,6 +10,11 @@
 # Versions: versions.env beside this file. Cache: $(LAB_CACHE)/istio/<version>.
 
 ISTIO_HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+# istio-images needs the cluster part's images (the lab registry's own image among them). Run alone,
+# this file brings in ../cluster.mk for them; the top-level Makefile includes cluster.mk first.
+ifndef LAB_HERMETIC_DIR
+include $(ISTIO_HERMETIC_DIR)/../cluster.mk
+endif
 LAB_CACHE ?= $(HOME)/.cache/kubectl-inject-lab
 PYTHON ?= .venv/bin/python
 export LAB_CACHE
@@ -19,7 +24,7 @@ export LAB_CACHE
 istio-binaries:
 	$(ISTIO_HERMETIC_DIR)/build-binaries.sh
 
-istio-images:
+istio-images: cluster-images
 	@bash -c '. $(ISTIO_HERMETIC_DIR)/env.sh; if lab_offline; then $(ISTIO_HERMETIC_DIR)/build-images.sh; \
 	  else log "online mode: public Istio images are used; nothing to build"; fi'
 
