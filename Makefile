@@ -36,3 +36,6 @@ clean:
 -include lab_checks/hermetic/cluster.mk
 -include lab_checks/hermetic/istio/istio.mk
 -include lab_checks/lab.mk
+
+# The lab cluster includes Istio: istio-up brings the kind cluster up first when needed.
+cluster-up: istio-up

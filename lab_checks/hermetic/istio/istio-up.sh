@@ -27,6 +27,13 @@ SMALL_NODE_SETTINGS=(
   --set values.pilot.resources.requests.cpu=100m
   --set values.pilot.resources.requests.memory=256Mi
 )
+# The lab (written for Istio 1.22) has istio-proxy as the Pod's second container. Istio 1.27+ on
+# Kubernetes 1.33+ would inject it as a native sidecar (an init container with restartPolicy
+# Always); istiod's ENABLE_NATIVE_SIDECARS=false keeps the layout the lab teaches. kubectl inject
+# and istioctl kube-inject both follow istiod's setting in cluster mode.
+LAB_SETTINGS=(
+  --set values.pilot.env.ENABLE_NATIVE_SIDECARS=false
+)
 UPSTREAM_ENVOY_SETTINGS=(
   --set values.telemetry.enabled=false
   --set values.pilot.env.PILOT_ENABLE_METADATA_EXCHANGE=false
@@ -34,7 +41,7 @@ UPSTREAM_ENVOY_SETTINGS=(
 )
 
 choose_istioctl() { # sets ISTIOCTL and INSTALL_ARGS
-  INSTALL_ARGS=(--set profile=minimal "${SMALL_NODE_SETTINGS[@]}")
+  INSTALL_ARGS=(--set profile=minimal "${SMALL_NODE_SETTINGS[@]}" "${LAB_SETTINGS[@]}")
   if lab_offline; then
     "$here/build-binaries.sh"
     ISTIOCTL="$ISTIOCTL_BUILT"
@@ -62,7 +69,8 @@ up() {
   # istioctl install already waits for its resources; this makes "istiod Ready" explicit.
   kc -n istio-system rollout status deployment/istiod --timeout="${ISTIO_READY_TIMEOUT:-300}s" >&2 ||
     { kc -n istio-system get pods -o wide >&2; kc -n istio-system describe pods >&2 || true; die "istiod not Ready"; }
-  kc -n istio-system wait --for=condition=Ready pod -l app=istiod --timeout=60s >&2
+  # (not `wait pod -l app=istiod`: after a re-install the old Pod may vanish mid-wait -> NotFound)
+  kc -n istio-system wait --for=condition=Available deployment/istiod --timeout=60s >&2
   echo "$ISTIOCTL" > "$LAB_CACHE/istioctl-$LAB_CLUSTER"
   log "Istio ready in $(( $(date +%s) - t0 ))s"
   printf '%s istio-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
