@@ -4,26 +4,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from kubectl_inject.lab_pod import LAB_POD_YAML
-
 from golden_cases import GOLDEN, SKIP_REASON, available
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-
-NGINX_POD = LAB_POD_YAML
-
-
-def kubectl_inject_command() -> list:
-    """The installed console script when there is one, else the checkout's launcher."""
-    exe = os.path.join(VENV_BIN, "kubectl-inject")
-    if os.path.exists(exe):
-        return [exe]
-    return [sys.executable, os.path.join(ROOT, "kubectl-inject")]
+from inject_testkit import LAB_CACHE, VENV_BIN, kubectl_inject_command
 
 
 @pytest.fixture
@@ -60,7 +45,6 @@ def kubectl():
     return path
 
 
-LAB_CACHE = os.environ.get("LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kubectl-inject-lab"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import NGINX_POD, ROOT, VENV_BIN
+from inject_testkit import NGINX_POD, ROOT, VENV_BIN
 
 
 def assert_one_line_error(result, *words):

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import yaml
 
-from conftest import NGINX_POD, kubectl_inject_command
+from inject_testkit import NGINX_POD, kubectl_inject_command
 
 pytestmark = pytest.mark.cluster
 

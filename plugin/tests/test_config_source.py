@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import NGINX_POD
+from inject_testkit import NGINX_POD
 from kubectl_inject.config_source import DEFAULT_ISTIO_VERSION, builtin_versions
 
 

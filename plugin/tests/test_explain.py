@@ -1,7 +1,7 @@
 """`kubectl inject --explain` on the lab's nginx Pod (issue 5)."""
 from __future__ import annotations
 
-from conftest import NGINX_POD
+from inject_testkit import NGINX_POD
 
 
 def test_explain_shows_the_lab_command_lines(run_inject, golden_config):

@@ -1,0 +1,24 @@
+"""Shared constants and helpers of the injector's tests (imported by name, not through conftest,
+so that test directories elsewhere in the repository with their own conftest do not shadow them)."""
+from __future__ import annotations
+
+import os
+import sys
+
+from kubectl_inject.lab_pod import LAB_POD_YAML
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+NGINX_POD = LAB_POD_YAML
+
+
+def kubectl_inject_command() -> list:
+    """The installed console script when there is one, else the checkout's launcher."""
+    exe = os.path.join(VENV_BIN, "kubectl-inject")
+    if os.path.exists(exe):
+        return [exe]
+    return [sys.executable, os.path.join(ROOT, "kubectl-inject")]
+
+
+LAB_CACHE = os.environ.get("LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kubectl-inject-lab"))
