@@ -873,6 +873,23 @@ class _Lexer:
                 return self.tokens
             pos = r
 
+    @staticmethod
+    def _closing_quote(t: str, pos: int, quote: str):
+        """Index of the quote closing the literal opened at pos, or None when a newline or the
+        end of the text comes first (escapes skip the next character)."""
+        n = len(t)
+        k = pos + 1
+        while k < n and t[k] != "\n":
+            if t[k] == "\\":
+                if k + 1 >= n or t[k + 1] == "\n":
+                    return None
+                k += 2
+                continue
+            if t[k] == quote:
+                return k
+            k += 1
+        return None
+
     def lex_inside(self, pos):
         """Lex one action; return the position after the right delimiter, or None on error."""
         t = self.text
@@ -923,22 +940,13 @@ class _Lexer:
             elif c == "|":
                 self.emit(T_PIPE, pos, pos + 1)
                 pos += 1
-            elif c == '"':
-                k = pos + 1
-                while True:
-                    if k >= n or t[k] == "\n":
-                        self.error("unterminated quoted string", start)
-                        return None
-                    if t[k] == "\\":
-                        if k + 1 >= n or t[k + 1] == "\n":
-                            self.error("unterminated quoted string", start)
-                            return None
-                        k += 2
-                        continue
-                    if t[k] == '"':
-                        break
-                    k += 1
-                self.emit(T_STRING, pos, k + 1)
+            elif c == '"' or c == "'":
+                kind, what = (T_STRING, "quoted string") if c == '"' else (T_CHARCONST, "character constant")
+                k = self._closing_quote(t, pos, c)
+                if k is None:
+                    self.error(f"unterminated {what}", start)
+                    return None
+                self.emit(kind, pos, k + 1)
                 pos = k + 1
             elif c == "`":
                 k = t.find("`", pos + 1)
@@ -951,23 +959,6 @@ class _Lexer:
                 pos = self.lex_field_or_var(pos, T_VARIABLE)
                 if pos is None:
                     return None
-            elif c == "'":
-                k = pos + 1
-                while True:
-                    if k >= n or t[k] == "\n":
-                        self.error("unterminated character constant", start)
-                        return None
-                    if t[k] == "\\":
-                        if k + 1 >= n or t[k + 1] == "\n":
-                            self.error("unterminated character constant", start)
-                            return None
-                        k += 2
-                        continue
-                    if t[k] == "'":
-                        break
-                    k += 1
-                self.emit(T_CHARCONST, pos, k + 1)
-                pos = k + 1
             elif c == "." and not (pos + 1 < n and "0" <= t[pos + 1] <= "9"):
                 pos = self.lex_field_or_var(pos, T_FIELD)
                 if pos is None:

@@ -2,8 +2,10 @@
 so that test directories elsewhere in the repository with their own conftest do not shadow them)."""
 from __future__ import annotations
 
+import io
 import os
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 from kubectl_inject.lab_pod import LAB_POD_YAML
 
@@ -22,3 +24,14 @@ def kubectl_inject_command() -> list:
 
 
 LAB_CACHE = os.environ.get("LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kubectl-inject-lab"))
+
+
+def run_cli(argv, env, monkeypatch):
+    """Run the command line in this process (fast), with env set; (exit code, stdout, stderr)."""
+    from kubectl_inject import cli
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()

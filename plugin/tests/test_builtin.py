@@ -8,16 +8,14 @@ no golden data, the lab's nginx Pod must get the expected init and proxy contain
 """
 from __future__ import annotations
 
-import io
 import os
 import re
-from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 import yaml
 
 from golden_cases import GOLDEN, SKIP_REASON, available, case_id, comparable, expected_output, load_cases, merge
-from kubectl_inject import cli
+from inject_testkit import run_cli
 from kubectl_inject.config_source import BUILTIN_DIR, builtin_versions
 
 LAB_VERSION = "1.22.0"
@@ -47,15 +45,6 @@ spec:
 
 def builtin_file(version: str, name: str) -> str:
     return os.path.join(BUILTIN_DIR, version, name)
-
-
-def run_cli(argv, env, monkeypatch):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def default_cases() -> list:

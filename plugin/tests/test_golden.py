@@ -1,26 +1,15 @@
 """Istio 1.22.0's own kube-inject golden cases, one test each, through our command line."""
 from __future__ import annotations
 
-import io
 import os
-from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
 from golden_cases import (GOLDEN, SKIP_REASON, available, case_id, comparable, config_files,
                           expected_output, load_cases)
-from kubectl_inject import cli
+from inject_testkit import run_cli
 
 pytestmark = [pytest.mark.golden, pytest.mark.skipif(not available(), reason=SKIP_REASON)]
-
-
-def run_cli(argv, env, monkeypatch):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("case", load_cases(), ids=case_id)
