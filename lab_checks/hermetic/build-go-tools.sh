@@ -39,6 +39,16 @@ build_one() {
   case "$name" in
     kind) goinstall "$dir" "sigs.k8s.io/kind@$KIND_VERSION" ;;
     crictl) goinstall "$dir" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" ;;
+    coredns) goinstall "$dir" "github.com/coredns/coredns@$COREDNS_VERSION" ;;
+    local-path-provisioner) goinstall "$dir" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION" ;;
+    etcd)
+      # etcd's server module has replace directives: build it from a generated module.
+      local mod="$dir/mod"
+      mkdir -p "$mod"
+      printf 'module hermetic.invalid/etcdbuild\n\ngo 1.24\n' > "$mod/go.mod"
+      (cd "$mod" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2 &&
+        nice -n 10 go build -trimpath -p "$LAB_GO_PARALLEL" -ldflags "-s -w" -o "$dir/etcd" go.etcd.io/etcd/server/v3 >&2)
+      ;;
     containerd)
       # Its go.mod has exclude directives, so (like etcd) it is built from a
       # generated module that requires it and carries the same excludes.
