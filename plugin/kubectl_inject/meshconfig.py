@@ -395,32 +395,8 @@ def duration_nanos(text: str | None) -> int | None:
 
 def go_duration_string(nanos: int) -> str:
     """time.Duration.String(): "45s", "1m30s", "1.5s", "0s" (formatDuration in templates)."""
-    if nanos == 0:
-        return "0s"
-    sign = "-" if nanos < 0 else ""
-    u = abs(nanos)
-    if u < 10**9:
-        for unit, scale in (("ns", 1), ("µs", 10**3), ("ms", 10**6)):
-            if u < scale * 1000:
-                return sign + _fraction(u, scale) + unit
-    secs_total = u // 10**9
-    frac = u % 10**9
-    hours, rem = divmod(secs_total, 3600)
-    minutes, secs = divmod(rem, 60)
-    sec_text = _fraction(secs * 10**9 + frac, 10**9) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{sec_text}"
-    if minutes:
-        return f"{sign}{minutes}m{sec_text}"
-    return sign + sec_text
-
-
-def _fraction(value: int, scale: int) -> str:
-    whole, frac = divmod(value, scale)
-    if not frac:
-        return str(whole)
-    width = len(str(scale)) - 1
-    return f"{whole}.{frac:0{width}d}".rstrip("0")
+    from .gotypes.views import format_go_duration
+    return format_go_duration(nanos)
 
 
 # --------------------------------------------------------------------------------------
@@ -1410,10 +1386,10 @@ def validate_mesh_config(mesh: dict):
 # --------------------------------------------------------------------------------------
 # Public objects
 
-class ProxyConfig:
-    """A ProxyConfig (stored protojson-shaped dict) with the accessors injection needs."""
+class _StoredMessage:
+    """A protobuf message stored as a protojson-shaped dict, for the templates and the pipeline."""
 
-    go_type = "*" + PROXY_TYPE
+    go_type = ""
 
     def __init__(self, data: dict, profile: VersionProfile | None = None):
         self.data = data
@@ -1426,14 +1402,22 @@ class ProxyConfig:
         return self.data.get(key, default)
 
     def __proto_json__(self) -> str:
-        """protoToJSON .ProxyConfig: cleanProxyConfig, then jsonpb."""
-        return marshal(PROXY_TYPE, clean_proxy_config(self.data, self.profile))
+        return marshal(self.go_type.lstrip("*"), self.data)
 
     def template_view(self):
-        """`.ProxyConfig` for the templates: Go field/method access (gotypes views), and
-        protoToJSON giving the cleaned text."""
+        """Go field/method access (gotypes views); protoToJSON prints __proto_json__."""
         from .gotypes import views
         return views.view(self.data, self.go_type, proto_json=self.__proto_json__)
+
+
+class ProxyConfig(_StoredMessage):
+    """A ProxyConfig with the accessors injection needs."""
+
+    go_type = "*" + PROXY_TYPE
+
+    def __proto_json__(self) -> str:
+        """protoToJSON .ProxyConfig: cleanProxyConfig, then jsonpb."""
+        return marshal(PROXY_TYPE, clean_proxy_config(self.data, self.profile))
 
     # Getters as Go's generated ones (zero values when unset).
     def interception_mode(self) -> str:
@@ -1462,27 +1446,10 @@ class ProxyConfig:
         return f"ProxyConfig({self.data!r})"
 
 
-class MeshConfig:
+class MeshConfig(_StoredMessage):
     """A MeshConfig after Istio's defaults and the mesh file were applied."""
 
     go_type = "*" + MESH_TYPE
-
-    def __init__(self, data: dict, profile: VersionProfile | None = None):
-        self.data = data
-        self.profile = profile or _profile(None)
-
-    def to_dict(self) -> dict:
-        return copy.deepcopy(self.data)
-
-    def get(self, key: str, default=None):
-        return self.data.get(key, default)
-
-    def __proto_json__(self) -> str:
-        return marshal(MESH_TYPE, self.data)
-
-    def template_view(self):
-        from .gotypes import views
-        return views.view(self.data, self.go_type, proto_json=self.__proto_json__)
 
     def default_config(self) -> ProxyConfig:
         return ProxyConfig(self.data.get("defaultConfig") or {}, self.profile)
