@@ -18,19 +18,11 @@ import pytest
 pytestmark = pytest.mark.cluster
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("LAB_CACHE", Path.home() / ".cache" / "kubectl-inject-lab"))
-CLUSTER = os.environ.get("LAB_CLUSTER", "istio-lab")
-KUBECONFIG = CACHE / f"kubeconfig-{CLUSTER}"
+from hermetic_env import CACHE, CLUSTER, KUBECONFIG, read_versions  # noqa: E402
 
 
 def versions():
-    out = {}
-    for line in (HERE / "versions.env").read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            out[k] = v
-    return out
+    return read_versions(HERE / "versions.env")
 
 
 def offline_mode():
