@@ -114,6 +114,11 @@ def _http_from_cluster(url):
     try:
         pod = _wait_pod(name, lambda p: p["status"].get("phase") in ("Succeeded", "Failed"))
         logs = kubectl("logs", name).stdout
+        for _ in range(5):  # the log of a just-finished container can show up a moment late
+            if logs:
+                break
+            time.sleep(1)
+            logs = kubectl("logs", name).stdout
         assert pod["status"]["phase"] == "Succeeded", logs
         return logs
     finally:
@@ -139,7 +144,12 @@ def test_nginx_runs_and_answers_http(cluster):
 
     # Through a Service and its DNS name: kube-proxy and CoreDNS at work.
     kubectl("expose", "pod", "web", "--port", "80")
-    assert "Welcome to nginx" in _http_from_cluster("http://web.default.svc.cluster.local/")
+    # kube-proxy programs a new Service's rules within moments: allow a bounded second try.
+    answers = [_http_from_cluster("http://web.default.svc.cluster.local/")]
+    if "Welcome to nginx" not in answers[0]:
+        time.sleep(3)
+        answers.append(_http_from_cluster("http://web.default.svc.cluster.local/"))
+    assert "Welcome to nginx" in answers[-1], answers
     kubectl("delete", "service", "web")
     kubectl("delete", "pod", "web", "--wait=false")
 
