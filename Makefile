@@ -25,7 +25,7 @@ test: install
 	$(PYTHON) -m pytest plugin/tests -q -p no:cacheprovider
 
 golden: install
-	python3 $(SHARED)/tools/golden_check.py $(GOLDEN) --list-failures -- $(VENV)/bin/kubectl-inject
+	$(PYTHON) $(SHARED)/tools/golden_check.py $(GOLDEN) --list-failures -- $(VENV)/bin/kubectl-inject
 
 bench: install
 	$(PYTHON) bench/bench_inject.py
