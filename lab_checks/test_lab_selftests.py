@@ -105,6 +105,21 @@ def assert_left_nothing(cluster, namespace, report):
     assert report.get("cleanup") is not None, "the suite's cleanup did not run"
 
 
+def wait_until_istiod_serves_new_namespaces(cluster, timeout=180):
+    """A restarted istiod is Ready before it leads again: its namespace controller (which gives
+    every namespace the istio-ca-root-cert ConfigMap injected Pods mount) waits for the old
+    leader lease. Restoring istiod means waiting until a new namespace gets that ConfigMap."""
+    probe = f"lab-selftest-probe-{uuid.uuid4().hex[:6]}"
+    cluster.run("create", "namespace", probe)
+    try:
+        deadline = time.monotonic() + timeout
+        while cluster.json("configmap", "istio-ca-root-cert", "-n", probe) is None:
+            assert time.monotonic() < deadline, f"istiod did not publish its root cert to {probe} in {timeout}s"
+            time.sleep(2)
+    finally:
+        cluster.run("delete", "namespace", probe, "--wait=false", check=False)
+
+
 def assert_steps(report, expected, output):
     got = outcomes(report)
     assert got == expected, f"step outcomes {got}, expected {expected}\n{output[-6000:]}"
@@ -121,6 +136,7 @@ def test_istiod_scaled_to_zero_fails_at_ready_and_names_istiod(cluster, tmp_path
     finally:
         cluster.run("-n", "istio-system", "scale", "deployment/istiod", f"--replicas={replicas}")
         cluster.run("-n", "istio-system", "rollout", "status", "deployment/istiod", "--timeout=180s", timeout=200)
+        wait_until_istiod_serves_new_namespaces(cluster)
     assert code != 0
     assert_steps(report, {1: "passed", 2: "passed", 3: "passed", 4: "passed", 5: "passed", 6: "failed",
                           7: "not run", 8: "not run", 9: "passed"}, output)
