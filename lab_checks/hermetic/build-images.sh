@@ -36,18 +36,6 @@ key_of() { basename "$1" .tar | sed 's/.*-//'; }
 BASE_IMAGE="localhost:$LAB_REGISTRY_PORT/hermetic/kind-base:$(key_of "$BASE_TAR")"
 SLIM_IMAGE="localhost:$LAB_REGISTRY_PORT/hermetic/debian-slim:$(key_of "$SLIM_TAR")"
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-# Saved archives let a wiped Docker data dir be refilled without rebuilding.
-ARCHIVES="$LAB_CACHE/images"; mkdir -p "$ARCHIVES"
-archive_of() { echo "$ARCHIVES/$(echo "$1" | tr '/:@' '___').tar"; }
-restore_or() { # image build-function...
-  local img="$1"; shift
-  have_image "$img" && return 0
-  if [ -s "$(archive_of "$img")" ]; then docker load -i "$(archive_of "$img")" >&2; have_image "$img" && return 0; fi
-  "$@"
-  have_image "$img" || die "image $img was not built"
-  docker save "$img" -o "$(archive_of "$img").tmp" && mv "$(archive_of "$img").tmp" "$(archive_of "$img")"
-}
 
 import_base() {
   # docker import cannot set STOPSIGNAL, so the metadata comes from a

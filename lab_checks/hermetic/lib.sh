@@ -84,3 +84,17 @@ tool_path() {
     lab-kindnet|pause) echo "$LAB_CACHE/bin/$1-r$LAB_TOOLS_REV-$(cat "$HERMETIC_DIR"/src/"$1"/* | sha256sum | cut -c1-8)/$1" ;;
   esac
 }
+
+# Images built here are saved under $LAB_CACHE/images, so a wiped Docker data dir is refilled
+# without a rebuild. restore_or IMAGE BUILD-FUNCTION...: present, else loaded, else built+saved.
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+archive_of() { echo "$LAB_CACHE/images/$(echo "$1" | tr '/:@' '___').tar"; }
+restore_or() {
+  local img="$1"; shift
+  have_image "$img" && return 0
+  if [ -s "$(archive_of "$img")" ]; then docker load -i "$(archive_of "$img")" >&2; have_image "$img" && return 0; fi
+  "$@"
+  have_image "$img" || die "image $img was not built"
+  mkdir -p "$LAB_CACHE/images"
+  docker save "$img" -o "$(archive_of "$img").tmp" && mv "$(archive_of "$img").tmp" "$(archive_of "$img")"
+}

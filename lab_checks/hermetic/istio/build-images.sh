@@ -32,18 +32,6 @@ TAG="$ISTIO_VERSION-lab-$KEY"
 PILOT="$ISTIO_LOCAL_HUB/pilot:$TAG"
 PROXY="$ISTIO_LOCAL_HUB/proxyv2:$TAG"
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-# Same archive layout as ../build-images.sh, so a wiped Docker data dir is refilled without a rebuild.
-ARCHIVES="$LAB_CACHE/images"; mkdir -p "$ARCHIVES"
-archive_of() { echo "$ARCHIVES/$(echo "$1" | tr '/:@' '___').tar"; }
-restore_or() { # IMAGE BUILD-FUNCTION...
-  local img="$1"; shift
-  have_image "$img" && return 0
-  if [ -s "$(archive_of "$img")" ]; then docker load -i "$(archive_of "$img")" >&2; have_image "$img" && return 0; fi
-  "$@"
-  have_image "$img" || die "image $img was not built"
-  docker save "$img" -o "$(archive_of "$img").tmp" && mv "$(archive_of "$img").tmp" "$(archive_of "$img")"
-}
 
 import_base() { docker import "$BASE_TAR" "$BASE_IMAGE" >&2; }
 build_pilot() {
