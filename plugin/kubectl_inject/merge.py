@@ -12,7 +12,7 @@ import json
 from . import goyaml
 from .errors import InjectError
 from .template_functions import go_json
-from .gotypes.strategic_merge import PatchError, strategic_merge_patch
+from .gotypes.strategicpatch import PatchError, strategic_merge_patch
 from .gotypes.typed import normalize
 
 POD = "k8s.io/api/core/v1.Pod"

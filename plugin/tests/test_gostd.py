@@ -155,3 +155,30 @@ def test_type_names():
     assert [values.go_type_name(v) for v in (None, True, 1, 1.0, "s", {}, [], values.StringMap())] == \
         ["<nil>", "bool", "int", "float64", "string", "map[string]interface {}", "[]interface {}",
          "map[string]string"]
+
+
+def test_slice_stable_matches_a_stable_sort_for_a_proper_order():
+    import random
+    from kubectl_inject.gostd.sort import slice_stable
+    rng = random.Random(7)
+    for n in (0, 1, 19, 20, 21, 45, 200):
+        data = [(rng.randrange(5), i) for i in range(n)]
+        got = list(data)
+        slice_stable(got, lambda a, b: a[0] < b[0])
+        assert got == sorted(data, key=lambda x: x[0])
+
+
+def test_slices_share_their_backing_array_like_go():
+    from kubectl_inject.gostd.slices import Slice, decoded_cap, grow_cap
+    s = Slice.make([1, 2, 3], cap=4)
+    t = s.reslice(0, 2).append(9)          # fits in the capacity: overwrites s[2]
+    assert s.items() == [1, 2, 9] and t.items() == [1, 2, 9]
+    u = s.append(4, 5)                      # over capacity: a new array
+    u[0] = 0
+    assert s[0] == 1 and u.items() == [0, 2, 9, 4, 5]
+    assert grow_cap(4, 4, 5) == 8
+    # past 256 elements growth is 1.25x + 192; 832 elements = 13,312 bytes, plus Go 1.22's
+    # 8-byte malloc header, fit the 13,568-byte size class: (13,568 - 8) / 16 = 847
+    assert grow_cap(300, 512, 513) == 847
+    # appending one at a time: ... 64 -> 128 elements, 2,048 + 8 bytes -> class 2,304 -> 143
+    assert decoded_cap(100) == 143

@@ -2,8 +2,9 @@
 import pytest
 
 from kubectl_inject.gotypes.quantity import (
-    ERR_FORMAT_WRONG, ERR_SUFFIX, QuantityError, go_json_float, normalize_quantity, parse_quantity,
+    ERR_FORMAT_WRONG, ERR_SUFFIX, QuantityError, normalize_quantity, parse_quantity,
 )
+from kubectl_inject.gostd.json import float_text
 
 
 @pytest.mark.parametrize("text,want", [
@@ -55,5 +56,6 @@ def test_from_json_values(value, want):
     (1.0, "1"), (1.5, "1.5"), (1e20, "100000000000000000000"), (1e21, "1e+21"), (1e-7, "1e-7"),
     (0.000001, "0.000001"), (-0.0, "-0"), (123.456, "123.456"), (1.5e300, "1.5e+300"),
 ])
-def test_go_json_float(f, want):
-    assert go_json_float(f) == want
+def test_numbers_are_read_from_encoding_json_text(f, want):
+    # Quantity.UnmarshalJSON sees the text encoding/json wrote for a float64
+    assert float_text(f) == want

@@ -2,6 +2,7 @@
 import pytest
 
 from kubectl_inject import gotemplate as gt
+from kubectl_inject.gostd.time import format_duration
 from kubectl_inject.gotypes import views
 from kubectl_inject.gotypes.views import view
 
@@ -92,6 +93,6 @@ def test_json_forms():
 
 
 def test_go_duration_format():
-    f = views.format_go_duration
+    f = format_duration
     assert [f(0), f(1500), f(2_000_000), f(90 * 10**9), f(3600 * 10**9 + 1), f(-10**9)] == \
         ["0s", "1.5µs", "2ms", "1m30s", "1h0m0.000000001s", "-1s"]

@@ -27,8 +27,7 @@ Public API:
 
 from __future__ import annotations
 
-from decimal import Decimal
-import math
+from ..gostd.json import float_text
 
 __all__ = [
     "Quantity",
@@ -39,7 +38,6 @@ __all__ = [
     "parse_quantity",
     "quantity_from_json",
     "normalize_quantity",
-    "go_json_float",
 ]
 
 SPLIT_RE_STRING = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
@@ -244,7 +242,7 @@ def _parse_decimal_text(value: str) -> tuple[int, int]:
 def parse_quantity(text: str) -> Quantity:
     """resource.ParseQuantity."""
     if not isinstance(text, str):
-        raise builtins_type_error("quantity text must be a str")
+        raise TypeError("quantity text must be a str")
     if text == "":
         raise QuantityError(ERR_FORMAT_WRONG)
     if text == "0":
@@ -305,33 +303,6 @@ def parse_quantity(text: str) -> Quantity:
     return Quantity(m, e, fmt, None)
 
 
-def builtins_type_error(msg: str) -> Exception:
-    import builtins
-
-    return builtins.TypeError(msg)
-
-
-def go_json_float(f: float) -> str:
-    """How encoding/json writes a float64 (strconv 'f' or 'e', shortest digits)."""
-    if math.isnan(f) or math.isinf(f):
-        raise ValueError("json: unsupported value: " + repr(f))
-    if f == 0:
-        return "-0" if math.copysign(1.0, f) < 0 else "0"
-    a = abs(f)
-    d = Decimal(repr(f))
-    if a < 1e-6 or a >= 1e21:
-        sign, digits, exp = d.normalize().as_tuple()
-        ds = "".join(map(str, digits))
-        e10 = exp + len(ds) - 1
-        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        es = ("-" if e10 < 0 else "+") + ("%02d" % abs(e10))
-        if es.startswith("-0"):
-            es = "-" + es[2:]
-        return ("-" if sign else "") + mant + "e" + es
-    s = format(d.normalize(), "f")
-    return s
-
-
 def quantity_from_json(value) -> Quantity:
     """Quantity.UnmarshalJSON applied to a decoded JSON value.
 
@@ -345,7 +316,7 @@ def quantity_from_json(value) -> Quantity:
     elif isinstance(value, int):
         text = str(value)
     elif isinstance(value, float):
-        text = go_json_float(value)
+        text = float_text(value)
     elif isinstance(value, str):
         text = value.strip(" \t\n\r\v\f\u0085\u00a0")
     else:

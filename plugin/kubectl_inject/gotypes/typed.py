@@ -50,12 +50,13 @@ import builtins
 import datetime as _dt
 import math
 import re
-import struct as _struct
 
 from . import schema
-from .quantity import Quantity, QuantityError, quantity_from_json, go_json_float
+from ..gostd.json import float_text
+from ..gostd.strconv import format_float, to_float32
+from .quantity import Quantity, QuantityError, quantity_from_json
 
-__all__ = ["normalize", "go_ordered", "object_type", "zero_json", "TypeError", "go_format_float32_g"]
+__all__ = ["normalize", "go_ordered", "object_type", "zero_json", "TypeError"]
 
 _QUANTITY = "k8s.io/apimachinery/pkg/api/resource.Quantity"
 _INTORSTR = "k8s.io/apimachinery/pkg/util/intstr.IntOrString"
@@ -171,41 +172,7 @@ def _number_text(v) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
-    return go_json_float(v)
-
-
-def go_format_float32_g(f: float) -> str:
-    """strconv.FormatFloat(f, 'g', -1, 32): shortest float32 digits, %e if exp < -4 or >= 6."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    try:
-        f32 = _struct.unpack("f", _struct.pack("f", f))[0]
-    except OverflowError:
-        return "+Inf" if f > 0 else "-Inf"
-    if f32 == 0:
-        return "-0" if math.copysign(1.0, f32) < 0 else "0"
-    for prec in range(1, 10):
-        s = "%.*e" % (prec - 1, f32)
-        if _struct.unpack("f", _struct.pack("f", float(s)))[0] == f32:
-            break
-    mant, _, exp = s.partition("e")
-    neg = mant.startswith("-")
-    digits = mant.lstrip("-").replace(".", "")
-    digits = digits.rstrip("0") or "0"
-    x = int(exp)
-    sign = "-" if neg else ""
-    # shortest formatting uses precision 6 to choose between %e and %f
-    if x < -4 or x >= 6:
-        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{m}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    # %f with as many digits as needed
-    if x >= len(digits) - 1:
-        return sign + digits + "0" * (x - len(digits) + 1)
-    if x >= 0:
-        return sign + digits[: x + 1] + "." + digits[x + 1:]
-    return sign + "0." + "0" * (-x - 1) + digits
+    return float_text(v)
 
 
 def _yaml_key(k) -> str:
@@ -217,7 +184,7 @@ def _yaml_key(k) -> str:
     if isinstance(k, int):
         return str(k)
     if isinstance(k, float):
-        s = go_format_float32_g(k)
+        s = format_float(k, "g", -1, 32)
         return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(s, s)
     raise TypeError(f"error converting YAML to JSON: unsupported map key of type: {builtins.type(k).__name__}, key: {k!r}")
 
@@ -237,7 +204,7 @@ def _coerce_scalar_to_string(v):
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return go_format_float32_g(v)
+        return format_float(v, "g", -1, 32)
     return v
 
 
@@ -259,7 +226,7 @@ def _generic(v, keep_ints: bool):
             return v
         v = float(v)
     if isinstance(v, float):
-        text = go_json_float(v)
+        text = float_text(v)
         if re.fullmatch(r"-?\d+", text):
             return int(text)
         return v
@@ -381,10 +348,10 @@ def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
             return ctx.type_error(_json_kind(v), tstr)
         f = float(v)
         if basic == "float32":
-            try:
-                f = _struct.unpack("f", _struct.pack("f", f))[0]
-            except OverflowError:
+            f32 = to_float32(f)
+            if math.isinf(f32) and not math.isinf(f):   # out of float32's range
                 return ctx.type_error("number " + _number_text(v), tstr)
+            f = f32
         return f
     raise builtins.TypeError(f"unsupported basic type {basic}")
 
@@ -605,7 +572,7 @@ def _encode(val, tref: str):
         return out
     if isinstance(val, float):
         # the YAML printer reads an integral float64 back as an integer
-        text = go_json_float(val)
+        text = float_text(val)
         if re.fullmatch(r"-?\d+", text):
             return int(text)
     return val

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ..gostd.time import format_duration
 from . import schema
 from . import typed as _typed
 from .quantity import Quantity, quantity_from_json, QuantityError
@@ -75,7 +76,7 @@ class GoDuration(int):
     __go_type__ = "time.Duration"
 
     def __go_str__(self) -> str:
-        return format_go_duration(int(self))
+        return format_duration(int(self))
 
     def __go_duration__(self) -> int:
         return int(self)
@@ -86,36 +87,6 @@ class GoDuration(int):
         if name == "Seconds":
             return lambda: int(self) / 1e9
         return None
-
-
-def format_go_duration(d: int) -> str:
-    """time.Duration.String()."""
-    if d == 0:
-        return "0s"
-    neg = d < 0
-    u = -d if neg else d
-    if u < 1_000_000_000:
-        if u < 1_000:
-            s = f"{u}ns"
-        elif u < 1_000_000:
-            s = _frac(u, 3) + "µs"
-        else:
-            s = _frac(u, 6) + "ms"
-    else:
-        secs_text = _frac(u % 60_000_000_000, 9) + "s"
-        mins = u // 60_000_000_000
-        if mins == 0:
-            s = secs_text
-        else:
-            hours, mins = divmod(mins, 60)
-            s = (f"{hours}h" if hours else "") + f"{mins}m" + secs_text
-    return ("-" if neg else "") + s
-
-
-def _frac(v: int, prec: int) -> str:
-    whole, frac = divmod(v, 10 ** prec)
-    ftxt = str(frac).rjust(prec, "0").rstrip("0")
-    return str(whole) + ("." + ftxt if ftxt else "")
 
 
 _PB_DURATION_RE = re.compile(r"(-)?(\d+)(?:\.(\d{1,9}))?s\Z")
