@@ -24,12 +24,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "plugin"))
-from kubectl_inject.lab_pod import LAB_POD_YAML  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "plugin", "tests"))
+from inject_testkit import NGINX_POD  # noqa: E402  (the lab's Pod, shared with the tests)
 
 GOLDEN_INPUTS = os.path.join(os.path.dirname(ROOT), "shared", "istio-golden", "1.22.0", "inputs")
-
-NGINX_POD = LAB_POD_YAML
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

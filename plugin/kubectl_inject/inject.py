@@ -20,13 +20,13 @@ from .gotypes.typed import normalize
 from .load_config import InjectorConfig, ValuesConfig
 from .merge import (PROXY_CONTAINER, apply_overlay, empty_pod, find_container, load_overlay,
                     reapply_user_containers, reinsert_overrides, typed_pod)
+from .meshconfig import mesh_for_pod
 from .policy import injection_required
 from .postprocess import post_process
 from .render import proxy_image, render, template_data
 from .validate_annotations import validate_annotations
 from .workloads import INJECTABLE_KINDS, pod_template
 
-PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
 STATUS_ANNOTATION = "sidecar.istio.io/status"
 NETWORK_LABEL = "topology.istio.io/network"
 NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
@@ -176,9 +176,7 @@ def _required(pod: dict, settings: Settings, namespace: str) -> bool:
 def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings) -> dict:
     """Istio's injectPod: the fully injected Pod (metadata and spec)."""
     annotations = pod["metadata"].get("annotations") or {}
-    mesh = settings.mesh
-    if PROXY_CONFIG_ANNOTATION in annotations:
-        mesh = mesh.with_proxy_config_annotation(annotations[PROXY_CONFIG_ANNOTATION])
+    mesh = mesh_for_pod(settings.mesh, annotations)
     proxy_config = mesh.default_config()
 
     validate_annotations(annotations)

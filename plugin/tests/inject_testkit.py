@@ -7,12 +7,28 @@ import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 
-from kubectl_inject.lab_pod import LAB_POD_YAML
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
-NGINX_POD = LAB_POD_YAML
+# The lab's Pod, exactly as `kubectl run mywebserver --image nginx --dry-run=client -oyaml`
+# prints it: the input of the sidecar-injection lab (bench/bench_inject.py reads it from here).
+NGINX_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels:
+    run: mywebserver
+  name: mywebserver
+spec:
+  containers:
+  - image: nginx
+    name: mywebserver
+    resources: {}
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+status: {}
+"""
 
 
 def kubectl_inject_command() -> list:

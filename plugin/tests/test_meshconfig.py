@@ -6,12 +6,11 @@ import os
 import pytest
 import yaml
 
+from golden_cases import GOLDEN, SKIP_REASON, available, load_cases, merge
 from kubectl_inject import meshconfig as m
-from kubectl_inject.meshconfig import MeshConfigError, load_mesh_config, proto_json, proxy_config_for_pod
+from kubectl_inject.gostd.time import format_duration
+from kubectl_inject.meshconfig import MeshConfigError, load_mesh_config, mesh_for_pod, proto_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GOLDEN = os.path.join(os.path.dirname(ROOT), "shared", "istio-golden", "1.22.0")
-GOLDEN_MISSING = f"Istio golden data not found at {GOLDEN} (it lives in ../shared beside the checkout)"
 
 DEFAULT_PROXY = {
     "configPath": "./etc/istio/proxy",
@@ -28,8 +27,13 @@ DEFAULT_PROXY = {
 }
 
 
+def pod_proxy_config(mesh, annotations):
+    """The ProxyConfig the injection template sees for a Pod, computed as inject_pod does."""
+    return mesh_for_pod(mesh, annotations or {}).default_config()
+
+
 def annotated(mesh, text):
-    return proxy_config_for_pod(mesh, {"proxy.istio.io/config": text})
+    return pod_proxy_config(mesh, {"proxy.istio.io/config": text})
 
 
 # ---- defaults --------------------------------------------------------------------------
@@ -224,8 +228,8 @@ def test_annotation_json_and_hold_application():
 
 def test_no_annotation_gives_the_mesh_default_config():
     mesh = load_mesh_config("defaultConfig:\n  interceptionMode: TPROXY\n")
-    assert proxy_config_for_pod(mesh, {}).interception_mode() == "TPROXY"
-    assert proto_json(proxy_config_for_pod(mesh, None)) == '{"interceptionMode":"TPROXY"}'
+    assert pod_proxy_config(mesh, {}).interception_mode() == "TPROXY"
+    assert proto_json(pod_proxy_config(mesh, None)) == '{"interceptionMode":"TPROXY"}'
 
 
 def test_annotation_oneof_replaces_the_other_member():
@@ -283,20 +287,11 @@ def test_unknown_enum_numbers_are_kept_as_numbers():
 
 
 def test_go_duration_string():
-    assert [m.go_duration_string(n) for n in (0, 1500 * 10**6, 90 * 10**9, 3600 * 10**9, 1500)] == \
+    assert [format_duration(n) for n in (0, 1500 * 10**6, 90 * 10**9, 3600 * 10**9, 1500)] == \
         ["0s", "1.5s", "1m30s", "1h0m0s", "1.5µs"]
 
 
 # ---- Istio's golden cases ----------------------------------------------------------------
-
-def _golden_cases():
-    path = os.path.join(GOLDEN, "cases.yaml")
-    if not os.path.isfile(path):
-        return []
-    with open(path) as handle:
-        cases = yaml.safe_load(handle)["cases"]
-    return [c for c in cases if c.get("want") and not c.get("skipInjection")]
-
 
 def _pod_templates(node, out):
     """Pod metadata+spec pairs in document order (Pods, workload templates, List items)."""
@@ -328,17 +323,18 @@ def _is_subsequence(needles, haystack) -> bool:
     return all(any(n == h for h in it) for n in needles)
 
 
-@pytest.mark.skipif(not os.path.isdir(GOLDEN), reason=GOLDEN_MISSING)
-@pytest.mark.parametrize("case", _golden_cases(), ids=lambda c: f"{c['index']:02d}-{c['want']}")
+@pytest.mark.skipif(not available(), reason=SKIP_REASON)
+@pytest.mark.parametrize("case", [c for c in load_cases() if c.get("want")], ids=lambda c: f"{c['index']:02d}-{c['want']}")
 def test_golden_proxy_config(case):
     with open(os.path.join(GOLDEN, "inputs", f"{case['settings']}.mesh.gen.yaml")) as handle:
-        mesh = load_mesh_config(handle.read())
-    if case.get("meshOverrides"):
-        mesh = mesh.with_overrides(case["meshOverrides"])
+        text = handle.read()
+    if case.get("meshOverrides"):  # applied to the mesh file, as the golden runs do
+        text = yaml.safe_dump(merge(yaml.safe_load(text) or {}, case["meshOverrides"]))
+    mesh = load_mesh_config(text)
     with open(os.path.join(GOLDEN, "inject", case["in"])) as handle:
         pods: list = []
         _pod_templates(list(yaml.safe_load_all(handle)), pods)
-    computed = [proto_json(proxy_config_for_pod(mesh, (p.get("metadata") or {}).get("annotations") or {}))
+    computed = [proto_json(pod_proxy_config(mesh, (p.get("metadata") or {}).get("annotations") or {}))
                 for p in pods]
     with open(os.path.join(GOLDEN, "inject", case["want"])) as handle:
         expected: list = []

@@ -243,7 +243,7 @@ class StructView:
     def __proto_json__(self):
         if self._proto_json is not None:
             return self._proto_json()
-        from ..meshconfig import marshal
+        from .protojson import marshal
 
         return marshal(self._ref, self._data)
 
@@ -369,7 +369,7 @@ class _SpecialView:
         return self._raw
 
     def __proto_json__(self):
-        from ..meshconfig import marshal
+        from .protojson import marshal
 
         return marshal(self._ref, self._raw) if _is_proto(self._ref) else None
 

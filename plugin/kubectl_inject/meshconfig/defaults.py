@@ -1,0 +1,119 @@
+"""Istio's mesh defaults, per release: pkg/config/mesh DefaultProxyConfig and
+DefaultMeshConfig, and inject's cleanProxyConfig, which drops the ProxyConfig fields equal to
+those defaults before printing PROXY_CONFIG.
+
+Differences between Istio releases live in VersionProfile, so a later release's defaults and
+quirks can be added beside 1.22's.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Callable
+
+PKG = "istio.io/api/mesh/v1alpha1."
+MESH_TYPE = PKG + "MeshConfig"
+PROXY_TYPE = PKG + "ProxyConfig"
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionProfile:
+    """What differs between Istio releases: defaults, cleanProxyConfig, merge quirks."""
+
+    version: str
+    default_proxy_config: Callable[[], dict]
+    default_mesh_config: Callable[[dict], dict]
+    # ProxyConfig fields that cleanProxyConfig drops when equal to the default.
+    clean_fields: tuple
+    # Newer releases keep unset proxyHeaders sub-fields from the mesh (correctProxyHeaders).
+    merge_proxy_headers: bool = False
+
+
+def _default_proxy_config_1_22() -> dict:
+    # pkg/config/mesh DefaultProxyConfig, Istio 1.22: no Concurrency default (1.18 dropped
+    # it, concurrency follows the CPU limit), no ParentShutdownDuration (removed in 1.17),
+    # the Zipkin tracer still configured.
+    return {
+        "configPath": "./etc/istio/proxy",
+        "binaryPath": "/usr/local/bin/envoy",
+        "serviceCluster": "istio-proxy",
+        "drainDuration": "45s",
+        "discoveryAddress": "istiod.istio-system.svc:15012",
+        "proxyAdminPort": 15000,
+        "controlPlaneAuthPolicy": "MUTUAL_TLS",
+        "statNameLength": 189,
+        "tracing": {"zipkin": {"address": "zipkin.istio-system:9411"}},
+        "statusPort": 15020,
+        "terminationDrainDuration": "5s",
+    }
+
+
+def _default_mesh_config_1_22(proxy_config: dict) -> dict:
+    # pkg/config/mesh DefaultMeshConfig, Istio 1.22 (zero values such as accessLogFile ""
+    # are left out: they are unset in Go terms too).
+    return {
+        "enableTracing": True,
+        "accessLogEncoding": "TEXT",
+        "protocolDetectionTimeout": "0s",
+        "ingressService": "istio-ingressgateway",
+        "ingressControllerMode": "STRICT",
+        "ingressClass": "istio",
+        "trustDomain": "cluster.local",
+        "enableAutoMtls": True,
+        "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
+        "inboundTrafficPolicy": {},  # mode PASSTHROUGH is the zero value
+        "localityLbSetting": {"enabled": True},
+        "defaultConfig": proxy_config,
+        "rootNamespace": "istio-system",
+        "proxyListenPort": 15001,
+        "proxyInboundListenPort": 15006,
+        "connectTimeout": "10s",
+        "defaultServiceExportTo": ["*"],
+        "defaultVirtualServiceExportTo": ["*"],
+        "defaultDestinationRuleExportTo": ["*"],
+        "dnsRefreshRate": "60s",
+        "enablePrometheusMerge": True,
+        "defaultProviders": {},
+        "extensionProviders": [
+            {"name": "prometheus", "prometheus": {}},
+            {"name": "stackdriver", "stackdriver": {}},
+            {"name": "envoy", "envoyFileAccessLog": {"path": "/dev/stdout"}},
+        ],
+    }
+
+
+PROFILES = {
+    "1.22": VersionProfile(
+        version="1.22",
+        default_proxy_config=_default_proxy_config_1_22,
+        default_mesh_config=_default_mesh_config_1_22,
+        clean_fields=("configPath", "binaryPath", "controlPlaneAuthPolicy", "serviceCluster",
+                      "drainDuration", "terminationDrainDuration", "discoveryAddress",
+                      "envoyMetricsService", "envoyAccessLogService", "tracing", "proxyAdminPort",
+                      "statNameLength", "statusPort", "concurrency", "proxyMetadata"),
+    ),
+}
+DEFAULT_PROFILE = "1.22"
+
+
+def profile_for(version: str | None) -> VersionProfile:
+    """The profile of an Istio release ("1.22", "1.22.0"); None: the lab's release."""
+    key = version or DEFAULT_PROFILE
+    key = ".".join(key.split(".")[:2])
+    if key not in PROFILES:
+        raise ValueError(f"no mesh config profile for Istio {version}; have {', '.join(PROFILES)}")
+    return PROFILES[key]
+
+
+def clean_proxy_config(proxy_config: dict, profile: VersionProfile) -> dict:
+    """inject.cleanProxyConfig: drop fields that equal DefaultProxyConfig's."""
+    pc = copy.deepcopy(proxy_config)
+    defaults = profile.default_proxy_config()
+    for key in profile.clean_fields:
+        if key == "proxyMetadata":
+            if not pc.get(key):
+                pc.pop(key, None)
+        elif pc.get(key) == defaults.get(key):
+            # (for the serviceCluster oneof: only when it is that member, with the default's value)
+            pc.pop(key, None)
+    return pc

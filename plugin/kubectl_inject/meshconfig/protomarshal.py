@@ -1,0 +1,33 @@
+"""Istio's pkg/util/protomarshal for the mesh messages: ApplyYAML and ApplyJSON.
+
+ApplyYAML converts with sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2, YAML 1.1 scalars, first
+document only), then ApplyJSON unmarshals with the legacy jsonpb Unmarshaler *into the
+existing message*; it retries with AllowUnknownFields, so unknown names are dropped rather
+than refused (gotypes.protojson.unmarshal_into). Errors are GoError with Go's text.
+"""
+from __future__ import annotations
+
+from .. import goyaml
+from ..gotypes.protojson import ProtoJSONError, unmarshal_into
+from .errors import GoError
+
+
+def yaml_to_json(text: str):
+    """sigs.k8s.io/yaml YAMLToJSON, read back as JSON values."""
+    try:
+        return goyaml.load(text)
+    except goyaml.YAMLError as err:
+        raise GoError(str(err)) from None
+
+
+def apply_json(type_name: str, msg: dict, value) -> None:
+    """ApplyJSON of an already decoded JSON value into msg, in place."""
+    try:
+        unmarshal_into(type_name, msg, value)
+    except ProtoJSONError as err:
+        raise GoError(str(err)) from None
+
+
+def apply_yaml(type_name: str, msg: dict, text: str) -> None:
+    """ApplyYAML(text, msg), in place."""
+    apply_json(type_name, msg, yaml_to_json(text))
