@@ -49,6 +49,14 @@ def mesh_for_pod(mesh: MeshConfig, annotations: dict) -> MeshConfig:
     return MeshConfig(data, mesh.profile)
 
 
+def _store(msg: dict, key: str, value) -> None:
+    """msg.key = value in Go: None (nil) leaves the field unset."""
+    if value is None:
+        msg.pop(key, None)
+    else:
+        msg[key] = value
+
+
 def _yaml_field(raw, key: str):
     """extractYamlField: the field's value re-marshalled to YAML, None when absent/null."""
     if not isinstance(raw, dict) or raw.get(key) is None:
@@ -68,10 +76,7 @@ def _apply_proxy_config(value, proxy_config: dict, profile: VersionProfile) -> d
     if orig_metadata is not None or new_metadata is not None:
         merged = dict(orig_metadata or {})
         merged.update(new_metadata or {})
-        if merged:
-            proxy_config["proxyMetadata"] = merged
-        else:
-            proxy_config.pop("proxyMetadata", None)
+        _store(proxy_config, "proxyMetadata", merged or None)  # an empty map is unset in Go
     if profile.merge_proxy_headers and orig_headers is not None and "proxyHeaders" in proxy_config:
         for name, old in orig_headers.items():
             proxy_config["proxyHeaders"].setdefault(name, old)
@@ -92,19 +97,13 @@ def _apply_mesh_config(text: str, profile: VersionProfile) -> dict:
         apply_json(MESH_TYPE, mesh, raw)
     except GoError as err:
         raise GoError(f"failed to convert to proto. {err}") from None
-    if prev_proxy is None:
-        mesh.pop("defaultConfig", None)
-    else:
-        mesh["defaultConfig"] = prev_proxy
+    _store(mesh, "defaultConfig", prev_proxy)
 
     proxy_value = _yaml_field(raw, "defaultConfig")
     if proxy_value is not None:
         mesh["defaultConfig"] = _apply_proxy_config(proxy_value, mesh.setdefault("defaultConfig", {}), profile)
 
-    if prev_providers is None:
-        mesh.pop("defaultProviders", None)
-    else:
-        mesh["defaultProviders"] = prev_providers
+    _store(mesh, "defaultProviders", prev_providers)
     providers_value = _yaml_field(raw, "defaultProviders")
     if providers_value is not None:
         try:
@@ -113,16 +112,9 @@ def _apply_mesh_config(text: str, profile: VersionProfile) -> dict:
             raise GoError(f"could not parse default providers: {err}") from None
 
     merged_extension = _merge_extension_providers(prev_extension, mesh.get("extensionProviders", []))
-    if merged_extension:
-        mesh["extensionProviders"] = merged_extension
-    else:
-        mesh.pop("extensionProviders", None)
-
+    _store(mesh, "extensionProviders", merged_extension or None)
     aliases = sorted(set(mesh.get("trustDomainAliases", [])) | set(prev_aliases))
-    if aliases:
-        mesh["trustDomainAliases"] = aliases
-    else:
-        mesh.pop("trustDomainAliases", None)
+    _store(mesh, "trustDomainAliases", aliases or None)
 
     err = validate_mesh_config(mesh)
     if err is not None:

@@ -43,16 +43,24 @@ def _validate_port(port: int):
     return f"port number {port} must be in the range 1..65535"
 
 
-def _validate_dns1123_labels(domain: str):
+def _bad_label(domain: str) -> str | None:
+    """The first label of domain that is not a DNS-1123 label (a trailing dot is allowed)."""
     parts = domain.split(".")
-    top = parts[-1]
-    if re.fullmatch(r"[+-]?\d+", top):
-        return f"domain name {quote(domain)} invalid (top level domain {quote(top)} cannot be all-numeric)"
     for index, label in enumerate(parts):
         if index == len(parts) - 1 and label == "":
             return None
         if not _is_dns1123_label(label):
-            return f"domain name {quote(domain)} invalid (label {quote(label)} invalid)"
+            return label
+    return None
+
+
+def _validate_dns1123_labels(domain: str):
+    top = domain.split(".")[-1]
+    if re.fullmatch(r"[+-]?\d+", top):
+        return f"domain name {quote(domain)} invalid (top level domain {quote(top)} cannot be all-numeric)"
+    bad = _bad_label(domain)
+    if bad is not None:
+        return f"domain name {quote(domain)} invalid (label {quote(bad)} invalid)"
     return None
 
 
@@ -329,12 +337,8 @@ def _validate_wildcard_domain(domain: str):
 def _validate_trust_domain(domain: str):
     if not domain:
         return "empty domain name not allowed"
-    parts = domain.split(".")
-    for index, label in enumerate(parts):
-        if index == len(parts) - 1 and label == "":
-            return None
-        if not _is_dns1123_label(label):
-            return f"trust domain name {quote(domain)} invalid"
+    if _bad_label(domain) is not None:
+        return f"trust domain name {quote(domain)} invalid"
     return None
 
 
