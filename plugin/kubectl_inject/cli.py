@@ -8,9 +8,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 
+from .cluster_config import native_sidecars
+from .config_cmd import run_config
+from .config_source import read_file, resolve
 from .errors import InjectError
+from .explain import explain
+from .flags import ArgumentParser, add_cluster_flags, cluster_target
+from .inject import Settings, inject_text, istio_release_of
+from .load_config import parse_injector_config, parse_values
+from .meshconfig import MeshConfigError, load_mesh_config
+from .output import write_all_atomically, write_atomically
 
 EXAMPLES = """\
 examples:
@@ -36,24 +44,8 @@ examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 1, like every other error of ours
-        raise InjectError(message)
-
-
-def add_cluster_flags(parser) -> None:
-    group = parser.add_argument_group("cluster (where the injector config is read from)")
-    group.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    group.add_argument("--context", help="kubeconfig context to use")
-    group.add_argument("-i", "--istioNamespace", default="istio-system", help="Istio system namespace (default istio-system)")
-    group.add_argument("-r", "--revision", default="", help="Istio control plane revision (reads istio-sidecar-injector-REV and istio-REV)")
-    group.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API server (default 10)")
-    group.add_argument("--offline", action="store_true", help="use the built-in injector config, never a cluster")
-    group.add_argument("--istio-version", help="built-in injector config to use (implies --offline); see `kubectl inject config show`")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="kubectl inject",
         description="Inject the Istio sidecar into Kubernetes workloads, exactly as "
                     "`istioctl kube-inject` does. Unsupported resources are passed through "
@@ -76,21 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cluster_target(args):
-    from .cluster_config import ClusterTarget
-    revision = "" if args.revision == "default" else args.revision
-    return ClusterTarget(kubeconfig=args.kubeconfig, context=args.context,
-                         namespace=args.istioNamespace, revision=revision, timeout=args.timeout)
-
-
 def load_settings(args):
     """Resolve the config pieces (files / cluster / built-in) and parse them."""
-    from .config_source import resolve
-    from .inject import Settings
-    from .load_config import parse_injector_config, parse_values
-    from .meshconfig import MeshConfigError, load_mesh_config
-
-    target = _cluster_target(args)
+    target = cluster_target(args)
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
     resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
     try:
@@ -99,11 +79,9 @@ def load_settings(args):
         raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
     injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
     values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
-    from .inject import istio_release_of
     release = istio_release_of(values)
     native = None
     if resolved.from_cluster:
-        from .cluster_config import native_sidecars
         native = native_sidecars(target, release)
     return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision,
                     istio_release=release, native_sidecars_setting=native), resolved
@@ -115,7 +93,6 @@ INPUT_SUFFIXES = (".yaml", ".yml", ".json")
 def _read(path: str, what: str) -> str:
     if path == "-":
         return sys.stdin.read()
-    from .config_source import read_file
     return read_file(path, what)
 
 
@@ -140,57 +117,8 @@ def expand_inputs(sources, recursive: bool) -> list:
     return paths
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write via a temporary file in the same directory and rename it over the target, so a
-    reader never sees half a file and the input may be the output (istioctl would empty it)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
-    except OSError as err:
-        raise InjectError(f"cannot write {path!r}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as err:
-        os.unlink(tmp)
-        raise InjectError(f"cannot write {path!r}: {err.strerror}") from None
-
-
-def write_all_atomically(outputs) -> None:
-    """--in-place: stage every file first, then rename them all; a failure while staging
-    leaves every original untouched."""
-    staged = []
-    try:
-        for path, text in outputs:
-            directory = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-    except OSError as err:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        raise InjectError(f"cannot write {path!r}: {err.strerror}; no file was changed") from None
-    for tmp, path in staged:
-        os.replace(tmp, path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def run(argv) -> int:
     if argv and argv[0] == "config":
-        from .config_cmd import run_config
         return run_config(argv[1:])
     args = build_parser().parse_args(argv)
     if not args.filename:
@@ -204,10 +132,8 @@ def run(argv) -> int:
     if resolved.notice:
         print(resolved.notice, file=sys.stderr)
 
-    from .inject import inject_text
     warnings = []
     if args.explain:
-        from .explain import explain
         report = "".join(explain(text, settings, source=path) for path, text in inputs)
         sys.stdout.write(report)
         return 0

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import InjectError
+from .cluster_config import native_sidecars, read_cluster_config
+from .config_source import builtin_versions, resolve
+from .flags import ArgumentParser, add_cluster_flags, cluster_target
+from .inject import istio_release_of
+from .load_config import parse_values
+from .output import write_atomically
 
 PULL_FILES = (("config", "inject-config.yaml", "--injectConfigFile"),
               ("values", "values.yaml", "--valuesFile"),
@@ -13,10 +18,9 @@ PULL_FILES = (("config", "inject-config.yaml", "--injectConfigFile"),
 
 
 def _parser():
-    from .cli import _Parser, add_cluster_flags
-    parser = _Parser(prog="kubectl inject config",
+    parser = ArgumentParser(prog="kubectl inject config",
                      description="Inspect or save the injector configuration.")
-    sub = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="action", required=True, parser_class=ArgumentParser)
     pull = sub.add_parser("pull", help="save the cluster's templates, values and mesh config to a directory")
     pull.add_argument("-o", "--output", required=True, help="directory to write the three files into")
     add_cluster_flags(pull)
@@ -36,9 +40,7 @@ def run_config(argv) -> int:
 
 
 def _pull(args) -> int:
-    from .cli import _cluster_target, write_atomically
-    from .cluster_config import read_cluster_config
-    target = _cluster_target(args)
+    target = cluster_target(args)
     texts = read_cluster_config(target)
     os.makedirs(args.output, exist_ok=True)
     for piece, filename, _ in PULL_FILES:
@@ -47,9 +49,6 @@ def _pull(args) -> int:
     print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
           f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}")
     # Native sidecars are decided by istiod's environment and the nodes, not by these files.
-    from .cluster_config import native_sidecars
-    from .inject import istio_release_of
-    from .load_config import parse_values
     native = native_sidecars(target, istio_release_of(parse_values(texts["values"])))
     print(f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
           f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
@@ -57,10 +56,8 @@ def _pull(args) -> int:
 
 
 def _show(args) -> int:
-    from .cli import _cluster_target
-    from .config_source import builtin_versions, resolve
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
-    resolved = resolve(files, _cluster_target(args), offline=args.offline, istio_version=args.istio_version)
+    resolved = resolve(files, cluster_target(args), offline=args.offline, istio_version=args.istio_version)
     for piece, _, flag in PULL_FILES:
         print(f"{piece:7} {resolved.origins[piece]}")
     print(f"built-in defaults available: {', '.join(builtin_versions())}")

@@ -1,0 +1,34 @@
+"""Flags shared by `kubectl inject` and `kubectl inject config`: the parser whose usage errors
+are one line, the cluster flags (those of istioctl plus --offline and --istio-version), and the
+ClusterTarget they describe."""
+from __future__ import annotations
+
+import argparse
+
+from .cluster_config import ClusterTarget
+from .errors import InjectError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is an InjectError: one line, exit 1."""
+
+    def error(self, message):  # one line, exit 1, like every other error of ours
+        raise InjectError(message)
+
+
+def add_cluster_flags(parser) -> None:
+    group = parser.add_argument_group("cluster (where the injector config is read from)")
+    group.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    group.add_argument("--context", help="kubeconfig context to use")
+    group.add_argument("-i", "--istioNamespace", default="istio-system", help="Istio system namespace (default istio-system)")
+    group.add_argument("-r", "--revision", default="", help="Istio control plane revision (reads istio-sidecar-injector-REV and istio-REV)")
+    group.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API server (default 10)")
+    group.add_argument("--offline", action="store_true", help="use the built-in injector config, never a cluster")
+    group.add_argument("--istio-version", help="built-in injector config to use (implies --offline); see `kubectl inject config show`")
+
+
+def cluster_target(args) -> ClusterTarget:
+    """The cluster and control plane the cluster flags name."""
+    revision = "" if args.revision == "default" else args.revision
+    return ClusterTarget(kubeconfig=args.kubeconfig, context=args.context,
+                         namespace=args.istioNamespace, revision=revision, timeout=args.timeout)
