@@ -1,0 +1,131 @@
+"""Which style go-yaml v2 gives a string and how the string reads in it: encode.go's stringv
+(literal when multi-line, double-quoted when it would resolve to something else) refined by
+emitterc.go's yaml_emitter_analyze_scalar and yaml_emitter_select_scalar_style, and the
+escapes of yaml_emitter_write_double_quoted_scalar."""
+from __future__ import annotations
+
+import re
+
+from .jsontoyaml import reread_string
+from .resolve import resolves_to_non_string
+
+__all__ = ["PLAIN", "SINGLE", "DOUBLE", "LITERAL", "BREAKS", "string_style", "double_quoted"]
+
+PLAIN, SINGLE, DOUBLE, LITERAL = range(4)
+BREAKS = "\r\n\x85\u2028\u2029"
+_NOT_PRINTABLE = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+_BREAK_SPACE = re.compile("[\r\n\x85\u2028\u2029] ")
+_SPACE_BREAK = re.compile(" [\r\n\x85\u2028\u2029]")
+_BLOCK_IND_INNER = re.compile(":(?:[ \t]|\\Z)|[ \t\r\n\x85\u2028\u2029\x00]#")
+_SAFE_PLAIN = re.compile(r"[A-Za-z_/$(][A-Za-z0-9_./=+$()-]*\Z")
+
+
+def _analyze(s):
+    """emitterc.go yaml_emitter_analyze_scalar for block context.
+
+    Returns (multiline, block_plain_allowed, single_quoted_allowed, block_allowed).
+    """
+    if not s:
+        return False, True, True, False
+    special = _NOT_PRINTABLE.search(s) is not None
+    line_breaks = _HAS_BREAK.search(s) is not None
+    block_ind = False
+    c0 = s[0]
+    if s.startswith("---") or s.startswith("..."):
+        block_ind = True
+    elif c0 in "#,[]{}&*!|>'\"%@`":
+        block_ind = True
+    elif c0 in "?:-" and (len(s) == 1 or s[1] in " \t"):
+        block_ind = True
+    if not block_ind and _BLOCK_IND_INNER.search(s):
+        block_ind = True
+    leading_space = c0 == " "
+    leading_break = c0 in BREAKS
+    trailing_space = s[-1] == " "
+    trailing_break = s[-1] in BREAKS
+    break_space = line_breaks and _BREAK_SPACE.search(s) is not None
+    space_break = line_breaks and _SPACE_BREAK.search(s) is not None
+    block_plain = not (leading_space or leading_break or trailing_space or trailing_break
+                       or break_space or space_break or special or line_breaks or block_ind)
+    single_ok = not (break_space or space_break or special)
+    block_ok = not (trailing_space or space_break or special)
+    return line_breaks, block_plain, single_ok, block_ok
+
+
+_ESC = {
+    0x00: "\\0", 0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v",
+    0x0C: "\\f", 0x0D: "\\r", 0x1B: "\\e", 0x22: '\\"', 0x5C: "\\\\", 0x85: "\\N",
+    0xA0: "\\_", 0x2028: "\\L", 0x2029: "\\P",
+}
+
+
+def double_quoted(ch, bom):
+    """ch as yaml_emitter_write_double_quoted_scalar writes it. bom: the string starts with a
+    byte order mark, which makes go-yaml escape every character (its is_bom test looks at the
+    start of the string, not at the character)."""
+    if not (bom or ch == '"' or ch == "\\" or ch in BREAKS or _NOT_PRINTABLE.match(ch)):
+        return ch
+    o = ord(ch)
+    e = _ESC.get(o)
+    if e is not None:
+        return e
+    if o <= 0xFF:
+        return "\\x%02X" % o
+    if o <= 0xFFFF:
+        return "\\u%04X" % o
+    return "\\U%08X" % o
+
+
+_style_cache = {}
+
+
+def string_style(s):
+    """(style, rendered, last_space, multiline, source) for a string value.
+
+    rendered is the scalar's text when no line folding happens (without the
+    leading separator space); last_space is the offset in rendered of the
+    last space that could be folded, or -1; source is the text go-yaml
+    actually emits (s, unless the JSON detour changed it).
+    """
+    info = _style_cache.get(s)
+    if info is not None:
+        return info
+    source = reread_string(s)
+    if source is not s:
+        info = string_style(source)
+    else:
+        info = _choose_style(s)
+    if len(_style_cache) > 50000:
+        _style_cache.clear()
+    _style_cache[s] = info
+    return info
+
+
+def _choose_style(s):
+    needs_quotes = resolves_to_non_string(s)
+    if _SAFE_PLAIN.match(s) and not needs_quotes:
+        return (PLAIN, s, -1, False, s)  # no space, nothing to analyze
+    multiline, block_plain, single_ok, block_ok = _analyze(s)
+    if "\n" in s:
+        style = LITERAL
+    elif needs_quotes:
+        style = DOUBLE
+    else:
+        style = PLAIN
+    if style == PLAIN and not block_plain:
+        style = SINGLE
+    if style == SINGLE and not single_ok:
+        style = DOUBLE
+    if style == LITERAL and not block_ok:
+        style = DOUBLE
+    if style == PLAIN:
+        return (PLAIN, s, s.rfind(" "), multiline, s)
+    if style == SINGLE:
+        r = "'" + s.replace("'", "''") + "'"
+    elif style == DOUBLE:
+        bom = s.startswith("\ufeff")
+        r = '"' + "".join([double_quoted(ch, bom) for ch in s]) + '"'
+    else:
+        return (LITERAL, s, -1, True, s)
+    return (style, r, r.rfind(" ") if " " in s else -1, multiline, s)

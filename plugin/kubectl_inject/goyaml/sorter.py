@@ -1,0 +1,97 @@
+"""The order go-yaml v2 writes map keys in (sorter.go, keyList.Less), for string keys: letters
+above everything else, runs of digits compared as numbers ("a2" < "a10")."""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+__all__ = ["sorted_keys"]
+
+
+def _is_digit(c):
+    # unicode.IsDigit
+    return "0" <= c <= "9" or (c > "\x7f" and unicodedata.category(c) == "Nd")
+
+
+def _wrap_int64(n):
+    # int64 arithmetic wraps around
+    n &= (1 << 64) - 1
+    return n - (1 << 64) if n >= (1 << 63) else n
+
+
+def _key_less(a, b):
+    la, lb = len(a), len(b)
+    i = 0
+    n = min(la, lb)
+    while i < n:
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            i += 1
+            continue
+        al = ca.isalpha()  # unicode.IsLetter
+        bl = cb.isalpha()
+        if al and bl:
+            return ca < cb
+        if al or bl:
+            return bl
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and _is_digit(a[j]):
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < la and _is_digit(a[ai]):
+            an = _wrap_int64(an * 10 + (ord(a[ai]) - 48))
+            ai += 1
+        bi = i
+        while bi < lb and _is_digit(b[bi]):
+            bn = _wrap_int64(bn * 10 + (ord(b[bi]) - 48))
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return la < lb
+
+
+def _key_cmp(a, b):
+    if _key_less(a, b):
+        return -1
+    if _key_less(b, a):
+        return 1
+    return 0
+
+
+_cmp_key = functools.cmp_to_key(_key_cmp)
+# Keys that are ASCII without digits compare like strings in which every
+# letter ranks above every non-letter; this translation makes that a plain
+# string comparison.
+_LETTER_UP = {c: c + 128 for c in range(65, 91)}
+_LETTER_UP.update({c: c + 128 for c in range(97, 123)})
+_FAST_KEY = re.compile(r"[\x00-\x2f\x3a-\x7f]*\Z")
+_order_cache = {}
+
+
+def sorted_keys(d):
+    """The keys of the str-keyed mapping d in go-yaml's order (cached by key tuple: objects
+    of one kind share their keys)."""
+    keys = tuple(d)
+    order = _order_cache.get(keys)
+    if order is not None:
+        return order
+    for k in keys:
+        if type(k) is not str:
+            raise TypeError("goyaml.dump: mapping keys must be strings, got %r" % (k,))
+    if all(_FAST_KEY.match(k) for k in keys):
+        order = sorted(keys, key=lambda k: k.translate(_LETTER_UP))
+    else:
+        order = sorted(keys, key=_cmp_key)
+    if len(_order_cache) > 20000:
+        _order_cache.clear()
+    _order_cache[keys] = order
+    return order
