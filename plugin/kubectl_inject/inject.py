@@ -12,13 +12,14 @@ import os
 from dataclasses import dataclass, field
 
 from . import goyaml
+from . import prometheus
 from .choose_template import choose_templates
+from .constants import NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION
 from .errors import InjectError
 from .gotypes.typed import TypeError as GoTypeError
-from .gotypes.typed import json_kind as _json_kind
-from .gotypes.typed import normalize
+from .gotypes.typed import json_kind, normalize
 from .load_config import InjectorConfig, ValuesConfig
-from .merge import (PROXY_CONTAINER, apply_overlay, empty_pod, find_container, load_overlay,
+from .merge import (apply_overlay, empty_pod, find_container, load_overlay,
                     reapply_user_containers, reinsert_overrides, typed_pod)
 from .meshconfig import mesh_for_pod
 from .policy import injection_required
@@ -27,8 +28,6 @@ from .render import proxy_image, render, template_data
 from .validate_annotations import validate_annotations
 from .workloads import INJECTABLE_KINDS, pod_template
 
-STATUS_ANNOTATION = "sidecar.istio.io/status"
-NETWORK_LABEL = "topology.istio.io/network"
 NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 
 
@@ -110,11 +109,11 @@ def decode(raw: str):
     if doc is None:
         return None
     if not isinstance(doc, dict):
-        raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {_json_kind(doc)} "
+        raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {json_kind(doc)} "
                           "into Go value of type v1.TypeMeta (the document is not a Kubernetes object)")
     for key in ("apiVersion", "kind"):
         if key in doc and not isinstance(doc[key], str):
-            raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {_json_kind(doc[key])} "
+            raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {json_kind(doc[key])} "
                               f"into Go struct field TypeMeta.{key} of type string")
     type_ref = INJECTABLE_KINDS.get(doc.get("kind", ""))
     if type_ref is None:
@@ -260,11 +259,8 @@ def _strip_previous_injection(pod: dict, status_port: int) -> dict:
         for name in status.get(key) or []:
             spec[key] = [c for c in spec.get(key) or [] if c.get("name") != name]
     annotations = pod["metadata"]["annotations"]
-    from .postprocess import _prometheus, _sanitize
-    port = _prometheus(annotations, "port")
+    port = prometheus.find(annotations, "port")
     if port is not None and port[1] == str(status_port):
-        for key in [k for k in annotations if _sanitize(k) in
-                    ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")]:
-            del annotations[key]
+        prometheus.remove_all(annotations)
     del annotations[STATUS_ANNOTATION]
     return pod

@@ -10,6 +10,7 @@ import copy
 import json
 
 from . import goyaml
+from .constants import INIT_CONTAINER, PROXY_CONTAINER, STATUS_ANNOTATION, VALIDATION_CONTAINER
 from .errors import InjectError
 from .template_functions import go_json
 from .gotypes.strategicpatch import PatchError, strategic_merge_patch
@@ -17,8 +18,6 @@ from .gotypes.typed import normalize
 
 POD = "k8s.io/api/core/v1.Pod"
 CONTAINER = "k8s.io/api/core/v1.Container"
-PROXY_CONTAINER = "istio-proxy"
-STATUS_ANNOTATION = "sidecar.istio.io/status"
 OVERRIDES_ANNOTATION = "proxy.istio.io/overrides"
 # A user-defined istio-proxy container may say image "auto": keep the injected image.
 AUTO_IMAGE = "auto"
@@ -171,7 +170,7 @@ def _adjust_init_container_user(final_pod: dict, original_pod: dict, interceptio
     if run_as_user is None and run_as_group is None:
         return
     init_containers = (final_pod.get("spec") or {}).get("initContainers") or []
-    init = find_container("istio-init", init_containers) or find_container("istio-validation", init_containers)
+    init = find_container(INIT_CONTAINER, init_containers) or find_container(VALIDATION_CONTAINER, init_containers)
     if init is None:
         return
     annotations = final_pod.get("metadata", {}).get("annotations") or {}

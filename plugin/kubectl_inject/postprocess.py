@@ -6,19 +6,18 @@ go through the agent, the status annotation, and container ordering.
 from __future__ import annotations
 
 import copy
-import re
 
 from .template_functions import go_json
-from .merge import PROXY_CONTAINER, STATUS_ANNOTATION, find_container, find_in_pod
+from . import prometheus
+from .constants import (INIT_CONTAINER, NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION,
+                        VALIDATION_CONTAINER)
+from .merge import find_container, find_in_pod
 
 PROBERS_ENV = "ISTIO_KUBE_APP_PROBERS"
 PROMETHEUS_ENV = "ISTIO_PROMETHEUS_ANNOTATIONS"
 REWRITE_PROBES_ANNOTATION = "sidecar.istio.io/rewriteAppHTTPProbers"
 STATUS_PORT_ANNOTATION = "status.sidecar.istio.io/port"
 MERGE_METRICS_ANNOTATION = "prometheus.istio.io/merge-metrics"
-NETWORK_LABEL = "topology.istio.io/network"
-INIT_CONTAINER = "istio-init"
-VALIDATION_CONTAINER = "istio-validation"
 CORE_DUMP_CONTAINER = "enable-core-dump"
 
 
@@ -46,19 +45,6 @@ def _overwrite_cluster_info(pod: dict, proxy_envs: dict) -> None:
     sidecar["env"] = env
 
 
-# Prometheus treats prometheus.io/scrape, prometheus.io.scrape, prometheus-io/scrape alike:
-# it maps every character outside [a-zA-Z0-9_] to "_".
-def _sanitize(name: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
-
-
-def _prometheus(annotations: dict, suffix: str):
-    for key, value in annotations.items():
-        if _sanitize(key) == "prometheus_io_" + suffix:
-            return key, value
-    return None
-
-
 def _parse_go_bool(value: str):
     if value in ("1", "t", "T", "TRUE", "true", "True"):
         return True
@@ -69,7 +55,7 @@ def _parse_go_bool(value: str):
 
 def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | None) -> None:
     annotations = pod["metadata"]["annotations"]
-    scrape = _prometheus(annotations, "scrape")
+    scrape = prometheus.find(annotations, "scrape")
     if scrape is not None and _parse_go_bool(scrape[1]) is False:
         return
     enabled = True
@@ -80,20 +66,18 @@ def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | No
     if not enabled:
         return
     target_port = str(status_port)
-    port = _prometheus(annotations, "port")
+    port = prometheus.find(annotations, "port")
     if port is not None and port[1] == target_port:
         return  # already pointing at the agent: the user or an earlier injection did it
     config = {"scrape": "", "port": "", "path": ""}
     for key, value in annotations.items():
         for field in ("port", "scrape", "path"):
-            if _sanitize(key) == "prometheus_io_" + field:
+            if prometheus.sanitize(key) == "prometheus_io_" + field:
                 config[field] = value
     sidecar = find_in_pod(PROXY_CONTAINER, pod)
     if sidecar is not None and any(config.values()):
         sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": go_json(config, sort_keys=False)})
-    for key in [k for k in annotations if _sanitize(k) in
-                ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")]:
-        del annotations[key]
+    prometheus.remove_all(annotations)
     annotations["prometheus.io/port"] = target_port
     annotations["prometheus.io/path"] = "/stats/prometheus"
     annotations["prometheus.io/scrape"] = "true"

@@ -1,0 +1,31 @@
+"""Prometheus scrape annotations, as Istio's metrics merging reads them.
+
+Prometheus treats prometheus.io/scrape, prometheus.io.scrape and prometheus-io/scrape alike (it
+maps every character outside [a-zA-Z0-9_] to "_"), and so does Istio: injection may point the
+scrape annotations at the agent (postprocess), and re-injection removes what it pointed there
+(inject's stripPod)."""
+from __future__ import annotations
+
+import re
+
+FIELDS = ("scrape", "port", "path")
+_SANITIZED = tuple("prometheus_io_" + field for field in FIELDS)
+_NOT_LABEL_CHAR = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize(name: str) -> str:
+    return _NOT_LABEL_CHAR.sub("_", name)
+
+
+def find(annotations: dict, field: str):
+    """(key, value) of the first annotation that means prometheus.io/FIELD, or None."""
+    for key, value in annotations.items():
+        if sanitize(key) == "prometheus_io_" + field:
+            return key, value
+    return None
+
+
+def remove_all(annotations: dict) -> None:
+    """Delete every spelling of the scrape, port and path annotations."""
+    for key in [k for k in annotations if sanitize(k) in _SANITIZED]:
+        del annotations[key]
