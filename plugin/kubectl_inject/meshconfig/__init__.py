@@ -12,12 +12,11 @@
 - :mod:`.errors`: MeshConfigError and go-multierror's error lists.
 """
 from .errors import MeshConfigError
-from .loading import PROXY_CONFIG_ANNOTATION, load_mesh_config, mesh_for_pod
+from .loading import load_mesh_config, mesh_for_pod
 from .model import MeshConfig, ProxyConfig, proto_json, proto_json_for
-from .validation import validate_mesh_config, validate_proxy_config, validate_proxy_config_annotation
+from .validation import validate_proxy_config_annotation
 
 __all__ = [
-    "MeshConfigError", "PROXY_CONFIG_ANNOTATION", "load_mesh_config", "mesh_for_pod",
-    "MeshConfig", "ProxyConfig", "proto_json", "proto_json_for",
-    "validate_mesh_config", "validate_proxy_config", "validate_proxy_config_annotation",
+    "MeshConfigError", "load_mesh_config", "mesh_for_pod", "MeshConfig", "ProxyConfig",
+    "proto_json", "proto_json_for", "validate_proxy_config_annotation",
 ]
