@@ -64,12 +64,16 @@ def _validate_dns1123_labels(domain: str):
     return None
 
 
-def _validate_fqdn(fqdn: str):
-    if len(fqdn) > 255:
-        return f"domain name {quote(fqdn)} too long (max 255)"
-    if not fqdn:
+def _domain_size_error(domain: str):
+    if len(domain) > 255:
+        return f"domain name {quote(domain)} too long (max 255)"
+    if not domain:
         return "empty domain name not allowed"
-    return _validate_dns1123_labels(fqdn)
+    return None
+
+
+def _validate_fqdn(fqdn: str):
+    return _domain_size_error(fqdn) or _validate_dns1123_labels(fqdn)
 
 
 def _split_host_port(hostport: str):
@@ -322,10 +326,9 @@ def _validate_locality_lb(lb: dict | None):
 
 
 def _validate_wildcard_domain(domain: str):
-    if len(domain) > 255:
-        return f"domain name {quote(domain)} too long (max 255)"
-    if not domain:
-        return "empty domain name not allowed"
+    err = _domain_size_error(domain)
+    if err:
+        return err
     first, _, rest = domain.partition(".")
     if not (len(first) <= 63 and _WILDCARD_LABEL.match(first)):
         return f"domain name {quote(domain)} invalid (label {quote(first)} invalid)"
