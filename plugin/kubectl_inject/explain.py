@@ -11,7 +11,10 @@ import copy
 import shlex
 
 from . import goyaml
+from .config_source import DEFAULT_ISTIO_VERSION, builtin_texts
 from .inject import Settings, decode, inject_object
+from .load_config import parse_values
+from .meshconfig import load_mesh_config
 from .workloads import pod_template
 
 # proxyv2's ENTRYPOINT; Istio's template gives only args, so the command line starts here.
@@ -117,9 +120,6 @@ class _Defaults:
     values of the lab's Istio release and the mesh defaults with no mesh file."""
 
     def __init__(self):
-        from .config_source import DEFAULT_ISTIO_VERSION, builtin_texts
-        from .load_config import parse_values
-        from .meshconfig import load_mesh_config
         try:
             self.values = parse_values(builtin_texts(DEFAULT_ISTIO_VERSION)["values"])
         except Exception:  # no built-in: every set value counts as a choice

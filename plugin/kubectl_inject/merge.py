@@ -14,7 +14,7 @@ from .constants import INIT_CONTAINER, PROXY_CONTAINER, STATUS_ANNOTATION, VALID
 from .errors import InjectError
 from .template_functions import go_json
 from .gotypes.strategicpatch import PatchError, strategic_merge_patch
-from .gotypes.typed import normalize
+from .gotypes.typed import go_ordered, normalize
 
 POD = "k8s.io/api/core/v1.Pod"
 CONTAINER = "k8s.io/api/core/v1.Container"
@@ -148,7 +148,6 @@ def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: d
                                                   "spec": patch_spec, "status": {}})
 
     if not already_injected and (saved["containers"] or saved["initContainers"]):
-        from .gotypes.typed import go_ordered
         record = {key: [go_ordered(c, CONTAINER) for c in saved[key]]
                   for key in ("containers", "initContainers") if saved[key]}
         final_pod["metadata"].setdefault("annotations", {})

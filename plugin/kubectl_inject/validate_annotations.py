@@ -9,6 +9,7 @@ import ipaddress
 import json
 
 from .errors import InjectError
+from .meshconfig import validate_proxy_config_annotation
 
 
 def _parse_uint(text: str, bits: int) -> int:
@@ -97,7 +98,6 @@ def _histogram_buckets(value: str):
 
 
 def _proxy_config(value: str):
-    from .meshconfig import validate_proxy_config_annotation
     problem = validate_proxy_config_annotation(value)
     if problem:
         raise ValueError(problem)

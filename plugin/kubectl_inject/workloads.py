@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import InjectError
+
 # kind -> Go type of the decoded object (names from the generated Go type schema)
 INJECTABLE_KINDS = {
     "Pod": "k8s.io/api/core/v1.Pod",
@@ -69,7 +71,6 @@ def pod_template(obj: dict) -> PodTemplate:
     if template is None:
         if kind in ("ReplicationController", "DeploymentConfig"):
             # These kinds have a pointer template; Istio refuses a missing one.
-            from .errors import InjectError
             raise InjectError("spec.template is required value")
         template = spec.setdefault("template", {})
     return PodTemplate(template, template, own_meta, type_meta)

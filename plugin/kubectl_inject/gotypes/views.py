@@ -39,7 +39,7 @@ import datetime as _dt
 import re
 
 from ..gostd.time import format_duration
-from . import schema
+from . import protojson, schema
 from . import typed as _typed
 from .quantity import Quantity, quantity_from_json, QuantityError
 
@@ -243,9 +243,7 @@ class StructView:
     def __proto_json__(self):
         if self._proto_json is not None:
             return self._proto_json()
-        from .protojson import marshal
-
-        return marshal(self._ref, self._data)
+        return protojson.marshal(self._ref, self._data)
 
     def __repr__(self) -> str:
         return f"StructView({self.__go_type__}, {self._data!r})"
@@ -369,9 +367,7 @@ class _SpecialView:
         return self._raw
 
     def __proto_json__(self):
-        from .protojson import marshal
-
-        return marshal(self._ref, self._raw) if _is_proto(self._ref) else None
+        return protojson.marshal(self._ref, self._raw) if _is_proto(self._ref) else None
 
     def __repr__(self):
         return f"{type(self).__name__}({self._raw!r})"
