@@ -182,3 +182,13 @@ def test_slices_share_their_backing_array_like_go():
     assert grow_cap(300, 512, 513) == 847
     # appending one at a time: ... 64 -> 128 elements, 2,048 + 8 bytes -> class 2,304 -> 143
     assert decoded_cap(100) == 143
+
+
+def test_parse_rfc3339():
+    import datetime as dt
+    got = time.parse_rfc3339("2024-02-29T23:30:00.1234567+01:30")
+    assert got == dt.datetime(2024, 2, 29, 22, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    with pytest.raises(time.ParseError, match=r'^parsing time "yesterday" as "2006-01-02T15:04:05Z07:00"'):
+        time.parse_rfc3339("yesterday")
+    with pytest.raises(time.ParseError, match="day out of range"):
+        time.parse_rfc3339("2023-02-29T00:00:00Z")

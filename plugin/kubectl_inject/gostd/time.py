@@ -1,7 +1,14 @@
-"""Go's time package: Duration.String."""
+"""Go's time package: Duration.String and parsing RFC 3339 times."""
 from __future__ import annotations
 
-__all__ = ["format_duration"]
+import datetime as _dt
+import re
+
+__all__ = ["format_duration", "parse_rfc3339", "ParseError"]
+
+
+class ParseError(ValueError):
+    """time.ParseError; str() is Go's message."""
 
 
 def format_duration(d: int) -> str:
@@ -33,3 +40,34 @@ def _frac(v: int, prec: int) -> str:
     whole, frac = divmod(v, 10 ** prec)
     ftxt = str(frac).rjust(prec, "0").rstrip("0")
     return str(whole) + ("." + ftxt if ftxt else "")
+
+
+_RFC3339_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
+)
+
+
+def parse_rfc3339(s: str) -> _dt.datetime:
+    """time.Parse(time.RFC3339, s), in UTC, to the microsecond (Kubernetes' metav1.Time and
+    MicroTime keep no more); ParseError carries Go's message."""
+    m = _RFC3339_RE.match(s)
+    err = ParseError(f'parsing time "{s}" as "2006-01-02T15:04:05Z07:00": cannot parse "{s}" as "2006"')
+    if not m:
+        raise err
+    y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
+    frac = m.group(7) or ""
+    tz = m.group(8)
+    try:
+        micro = int((frac[1:] + "000000")[:6]) if frac else 0
+        nanos_extra = frac[7:] if len(frac) > 7 else ""
+        dt = _dt.datetime(y, mo, d, h, mi, sec, micro, tzinfo=_dt.timezone.utc)
+    except ValueError:
+        raise ParseError(f'parsing time "{s}": day out of range') from None
+    if tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        hh, mm = int(tz[1:3]), int(tz[4:6])
+        if hh > 23 or mm > 59:
+            raise ParseError(f'parsing time "{s}": time zone offset out of range')
+        dt = dt - sign * _dt.timedelta(hours=hh, minutes=mm)
+    del nanos_extra
+    return dt

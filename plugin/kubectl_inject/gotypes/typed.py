@@ -54,6 +54,8 @@ import re
 from . import schema
 from ..gostd.json import float_text
 from ..gostd.strconv import format_float, to_float32
+from ..gostd.time import ParseError as TimeParseError
+from ..gostd.time import parse_rfc3339
 from .quantity import Quantity, QuantityError, quantity_from_json
 
 __all__ = ["normalize", "go_ordered", "object_type", "zero_json", "TypeError"]
@@ -238,35 +240,6 @@ def _generic(v, keep_ints: bool):
 # ---------------------------------------------------------------- time
 
 
-_RFC3339_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
-)
-
-
-def _parse_rfc3339(s: str) -> _dt.datetime:
-    m = _RFC3339_RE.match(s)
-    err = TypeError(f'parsing time "{s}" as "2006-01-02T15:04:05Z07:00": cannot parse "{s}" as "2006"')
-    if not m:
-        raise err
-    y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
-    frac = m.group(7) or ""
-    tz = m.group(8)
-    try:
-        micro = int((frac[1:] + "000000")[:6]) if frac else 0
-        nanos_extra = frac[7:] if len(frac) > 7 else ""
-        dt = _dt.datetime(y, mo, d, h, mi, sec, micro, tzinfo=_dt.timezone.utc)
-    except ValueError:
-        raise TypeError(f'parsing time "{s}": day out of range') from None
-    if tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        hh, mm = int(tz[1:3]), int(tz[4:6])
-        if hh > 23 or mm > 59:
-            raise TypeError(f'parsing time "{s}": time zone offset out of range')
-        dt = dt - sign * _dt.timedelta(hours=hh, minutes=mm)
-    del nanos_extra
-    return dt
-
-
 def _time_from_json(v, micro: bool, ctx: _Ctx):
     if v is None:
         return None
@@ -276,9 +249,9 @@ def _time_from_json(v, micro: bool, ctx: _Ctx):
     if not isinstance(v, str):
         ctx.abort(_UnmarshalTypeError(_json_kind(v), "string"))
     try:
-        dt = _parse_rfc3339(v)
-    except TypeError as e:
-        ctx.abort(e)
+        dt = parse_rfc3339(v)
+    except TimeParseError as e:
+        ctx.abort(TypeError(str(e)))
     return _format_time(dt.astimezone(_dt.timezone.utc), micro)
 
 
