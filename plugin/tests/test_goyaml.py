@@ -331,6 +331,13 @@ def test_go_float_formatting():
     assert goyaml.json_target_string("x") is None
 
 
+def test_float32_formatting_near_the_float32_maximum():
+    # Go prints math.MaxFloat32 as 3.4028235e+38; shorter roundings of it (3.403e+38) are beyond
+    # float32's range, which must not stop the search for the shortest digits.
+    assert goyaml.go_float32_g(3.4028235e38) == "3.4028235e+38"
+    assert goyaml.load("3.4028235e+38: x\n") == {"3.4028235e+38": "x"}
+
+
 def test_dump_is_stable_for_loaded_values():
     text = "b: 'yes'\na:\n- x: \"1\"\n  'y': ''\n  y: 0\n"
     # An unquoted y key is YAML 1.1's true, and comes back as "true".

@@ -7,7 +7,7 @@ produces:
   (:func:`split_documents`, split.py);
 * sigs.k8s.io/yaml (v1.4.0, which vendors a fork of gopkg.in/yaml.v2 v2.4.0) turns each
   document into JSON: go-yaml v2 resolves plain scalars with YAML 1.1 rules, then encoding/json
-  runs over the result (:func:`load`, load.py over resolve.py);
+  runs over the result (:func:`load`, decode.py over resolve.py);
 * sigs.k8s.io/yaml.Marshal writes objects by encoding/json, then re-reads that JSON with go-yaml
   v2 (jsontoyaml.py) and emits it with go-yaml v2's emitter: keys in its "natural" order
   (sorter.py), 2-space indent, compact sequences, lines folded at 80 columns, and its own choice
@@ -19,7 +19,7 @@ only what go-yaml and sigs.k8s.io/yaml do on top (floatv.py: go-yaml's .inf/.nan
 from .emit import dump
 from .errors import YAMLError
 from .floatv import go_float32_g, go_float_g
-from .load import json_target_string, load, load_all
+from .decode import json_target_string, load, load_all
 from .resolve import resolves_to_non_string
 from .split import split_documents
 

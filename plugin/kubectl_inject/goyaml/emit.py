@@ -5,7 +5,7 @@ style scalar.py chooses, folded at 80 columns."""
 from __future__ import annotations
 
 from .jsontoyaml import key_error, key_fails, number_text
-from .scalar import BREAKS, DOUBLE, LITERAL, PLAIN, SINGLE, double_quoted, string_style
+from .scalar import BREAKS, LITERAL, PLAIN, SINGLE, escape, needs_escape, string_style
 from .sorter import sorted_keys
 
 __all__ = ["dump"]
@@ -91,14 +91,22 @@ class _Emitter:
         saved = self.indent
         indent = 0 if saved < 0 else saved + 2
         self.indent = indent
+        out = self.out
         for k in sorted_keys(d):
             if ("\x85" in k or len(k) > 200) and key_fails(k):
                 raise key_error(self.root)
             self.write_indent(indent)
             _style, rendered, _last, multiline, _src = string_style(k)
-            if not multiline and len(k) <= 128 and (len(k) * 4 <= 128 or len(k.encode("utf-8")) <= 128):
-                # Simple key: "key:" on the current line, never folded.
-                self.write(rendered + ":", False)
+            # yaml_emitter_check_simple_key: one line, at most 128 bytes of UTF-8 (up to 4 a
+            # character, so only keys of 33 to 128 characters need encoding to tell).
+            n = len(k)
+            if not multiline and (n <= 32 or (n <= 128 and len(k.encode("utf-8")) <= 128)):
+                # Simple key: "key:" on the current line, never folded (written here rather
+                # than by write(): this is the emitter's hottest line).
+                out.append(rendered + ":")
+                self.col += len(rendered) + 1
+                self.ws = False
+                self.ind = False
             else:
                 # Complex key: "? key" then ": value" on its own line.
                 self.write("?", True, keeps_indention=True)
@@ -117,9 +125,12 @@ class _Emitter:
         else:
             indent = saved + 2
         self.indent = indent
+        out = self.out
         for item in seq:
             self.write_indent(indent)
-            self.write("-", True, keeps_indention=True)
+            out.append("-")  # after write_indent: no space needed, indention kept
+            self.col += 1
+            self.ws = False
             self.node(item, False)
         self.indent = saved
 
@@ -141,6 +152,14 @@ class _Emitter:
 
     # -- folding writers (only when a line may exceed 80 columns) ---------------
 
+    def space(self, fold, indent):
+        """A space of a flow scalar, or where it folds (fold) a line break and indentation."""
+        if fold:
+            self.write_indent(indent)
+        else:
+            self.out.append(" ")
+            self.col += 1
+
     def folded_plain(self, s, indent):
         """yaml_emitter_write_plain_scalar."""
         out = self.out
@@ -149,22 +168,16 @@ class _Emitter:
             self.col += 1
         spaces = False
         n = len(s)
-        i = 0
-        while i < n:
-            ch = s[i]
+        for i, ch in enumerate(s):
             if ch == " ":
-                if not spaces and self.col > _BEST_WIDTH and (i + 1 >= n or s[i + 1] != " "):
-                    self.write_indent(indent)
-                else:
-                    out.append(" ")
-                    self.col += 1
+                fold = not spaces and self.col > _BEST_WIDTH and (i + 1 >= n or s[i + 1] != " ")
+                self.space(fold, indent)
                 spaces = True
             else:
                 out.append(ch)
                 self.col += 1
                 self.ind = False
                 spaces = False
-            i += 1
         self.ws = False
         self.ind = False
 
@@ -175,16 +188,10 @@ class _Emitter:
         spaces = False
         breaks = False
         n = len(s)
-        i = 0
-        while i < n:
-            ch = s[i]
+        for i, ch in enumerate(s):
             if ch == " ":
-                if (not spaces and self.col > _BEST_WIDTH and i > 0 and i < n - 1
-                        and s[i + 1] != " "):
-                    self.write_indent(indent)
-                else:
-                    out.append(" ")
-                    self.col += 1
+                fold = not spaces and self.col > _BEST_WIDTH and 0 < i < n - 1 and s[i + 1] != " "
+                self.space(fold, indent)
                 spaces = True
             elif ch in BREAKS:
                 if not breaks and ch == "\n":
@@ -204,7 +211,6 @@ class _Emitter:
                 self.ind = False
                 spaces = False
                 breaks = False
-            i += 1
         self.write("'", False)
 
     def folded_double(self, s, indent):
@@ -214,29 +220,23 @@ class _Emitter:
         spaces = False
         bom = s.startswith("\ufeff")
         n = len(s)
-        i = 0
-        while i < n:
-            ch = s[i]
-            e = double_quoted(ch, bom)
-            if e is not ch:
+        for i, ch in enumerate(s):
+            if bom or needs_escape(ch):
+                e = escape(ch)
                 out.append(e)
                 self.col += len(e)
                 spaces = False
             elif ch == " ":
-                if not spaces and self.col > _BEST_WIDTH and i > 0 and i < n - 1:
-                    self.write_indent(indent)
-                    if s[i + 1] == " ":
-                        out.append("\\")
-                        self.col += 1
-                else:
-                    out.append(" ")
+                fold = not spaces and self.col > _BEST_WIDTH and 0 < i < n - 1
+                self.space(fold, indent)
+                if fold and s[i + 1] == " ":
+                    out.append("\\")  # a continuation line's leading space must be escaped
                     self.col += 1
                 spaces = True
             else:
                 out.append(ch)
                 self.col += 1
                 spaces = False
-            i += 1
         self.write('"', False)
 
     def literal(self, s, indent):

@@ -4,12 +4,14 @@ emitterc.go's yaml_emitter_analyze_scalar and yaml_emitter_select_scalar_style, 
 escapes of yaml_emitter_write_double_quoted_scalar."""
 from __future__ import annotations
 
+import functools
 import re
 
 from .jsontoyaml import reread_string
 from .resolve import resolves_to_non_string
 
-__all__ = ["PLAIN", "SINGLE", "DOUBLE", "LITERAL", "BREAKS", "string_style", "double_quoted"]
+__all__ = ["PLAIN", "SINGLE", "DOUBLE", "LITERAL", "BREAKS", "string_style", "needs_escape",
+           "escape"]
 
 PLAIN, SINGLE, DOUBLE, LITERAL = range(4)
 BREAKS = "\r\n\x85\u2028\u2029"
@@ -53,6 +55,11 @@ def _analyze(s):
     return line_breaks, block_plain, single_ok, block_ok
 
 
+# The characters yaml_emitter_write_double_quoted_scalar escapes: the unprintable ones (its
+# is_printable), line breaks, '"' and '\\'.
+_ESCAPED = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\\\\u2028\u2029]')
+needs_escape = _ESCAPED.match
+
 _ESC = {
     0x00: "\\0", 0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v",
     0x0C: "\\f", 0x0D: "\\r", 0x1B: "\\e", 0x22: '\\"', 0x5C: "\\\\", 0x85: "\\N",
@@ -60,12 +67,8 @@ _ESC = {
 }
 
 
-def double_quoted(ch, bom):
-    """ch as yaml_emitter_write_double_quoted_scalar writes it. bom: the string starts with a
-    byte order mark, which makes go-yaml escape every character (its is_bom test looks at the
-    start of the string, not at the character)."""
-    if not (bom or ch == '"' or ch == "\\" or ch in BREAKS or _NOT_PRINTABLE.match(ch)):
-        return ch
+def escape(ch):
+    """The escape sequence yaml_emitter_write_double_quoted_scalar writes for ch."""
     o = ord(ch)
     e = _ESC.get(o)
     if e is not None:
@@ -77,29 +80,33 @@ def double_quoted(ch, bom):
     return "\\U%08X" % o
 
 
-_style_cache = {}
+def _escape_match(m):
+    return escape(m.group())
 
 
+def _double_quoted_body(s):
+    """s inside double quotes, unfolded. A string that starts with a byte order mark has every
+    character escaped: go-yaml's is_bom test looks at the start of the string, not at the
+    character."""
+    if s.startswith("\ufeff"):
+        return "".join([escape(ch) for ch in s])
+    return _ESCAPED.sub(_escape_match, s)
+
+
+@functools.lru_cache(maxsize=50000)
 def string_style(s):
     """(style, rendered, last_space, multiline, source) for a string value.
 
     rendered is the scalar's text when no line folding happens (without the
     leading separator space); last_space is the offset in rendered of the
     last space that could be folded, or -1; source is the text go-yaml
-    actually emits (s, unless the JSON detour changed it).
+    actually emits (s, unless the JSON detour changed it). Cached: documents
+    repeat their keys and values.
     """
-    info = _style_cache.get(s)
-    if info is not None:
-        return info
     source = reread_string(s)
     if source is not s:
-        info = string_style(source)
-    else:
-        info = _choose_style(s)
-    if len(_style_cache) > 50000:
-        _style_cache.clear()
-    _style_cache[s] = info
-    return info
+        return string_style(source)
+    return _choose_style(s)
 
 
 def _choose_style(s):
@@ -124,8 +131,7 @@ def _choose_style(s):
     if style == SINGLE:
         r = "'" + s.replace("'", "''") + "'"
     elif style == DOUBLE:
-        bom = s.startswith("\ufeff")
-        r = '"' + "".join([double_quoted(ch, bom) for ch in s]) + '"'
+        r = '"' + _double_quoted_body(s) + '"'
     else:
         return (LITERAL, s, -1, True, s)
     return (style, r, r.rfind(" ") if " " in s else -1, multiline, s)

@@ -74,24 +74,19 @@ _cmp_key = functools.cmp_to_key(_key_cmp)
 _LETTER_UP = {c: c + 128 for c in range(65, 91)}
 _LETTER_UP.update({c: c + 128 for c in range(97, 123)})
 _FAST_KEY = re.compile(r"[\x00-\x2f\x3a-\x7f]*\Z")
-_order_cache = {}
 
 
 def sorted_keys(d):
-    """The keys of the str-keyed mapping d in go-yaml's order (cached by key tuple: objects
-    of one kind share their keys)."""
-    keys = tuple(d)
-    order = _order_cache.get(keys)
-    if order is not None:
-        return order
+    """The keys of the str-keyed mapping d in go-yaml's order."""
+    return _order(tuple(d))
+
+
+@functools.lru_cache(maxsize=20000)
+def _order(keys):
+    # Cached by key tuple: objects of one kind share their keys.
     for k in keys:
         if type(k) is not str:
             raise TypeError("goyaml.dump: mapping keys must be strings, got %r" % (k,))
     if all(_FAST_KEY.match(k) for k in keys):
-        order = sorted(keys, key=lambda k: k.translate(_LETTER_UP))
-    else:
-        order = sorted(keys, key=_cmp_key)
-    if len(_order_cache) > 20000:
-        _order_cache.clear()
-    _order_cache[keys] = order
-    return order
+        return sorted(keys, key=lambda k: k.translate(_LETTER_UP))
+    return sorted(keys, key=_cmp_key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import math
 import re
 
@@ -38,7 +39,8 @@ def _binary_text(text):
     """decode.go's !!binary: base64.StdEncoding (which skips \\r and \\n, nothing else), the
     bytes then going through encoding/json, which writes invalid UTF-8 as U+FFFD."""
     try:
-        data = base64.b64decode(text.replace("\n", "").replace("\r", "").encode("ascii"), validate=True)
+        data = base64.b64decode(text.replace("\n", "").replace("\r", "").encode("ascii"),
+                                validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
         raise YAMLError("yaml: !!binary value contains invalid base64 data") from None
     # surrogateescape keeps every invalid byte as one lone surrogate, which quote_string
@@ -89,22 +91,12 @@ def _refused_by_json(v):
     return type(v) is float and (v != v or v in (math.inf, -math.inf))
 
 
-_plain_cache = {}
-
-
+@functools.lru_cache(maxsize=50000)
 def _plain_value(s):
-    """Cached value of an untagged plain scalar (results are immutable)."""
-    try:
-        return _plain_cache[s]
-    except KeyError:
-        pass
+    """The value of an untagged plain scalar (immutable, so it is cached: documents repeat
+    their scalars)."""
     v = resolve_plain(s)[1]
-    if _refused_by_json(v):
-        v = _Special(v)
-    if len(_plain_cache) > 50000:
-        _plain_cache.clear()
-    _plain_cache[s] = v
-    return v
+    return _Special(v) if _refused_by_json(v) else v
 
 
 class _DecodeError(Exception):
