@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from . import goyaml
 from .errors import InjectError
 from .gotemplate import Template, TemplateError
-from .template_functions import istio_template_funcs
+from .templatefuncs import istio_template_funcs
 
 SIDECAR_TEMPLATE = "sidecar"
 

@@ -12,7 +12,7 @@ import json
 from . import goyaml
 from .constants import INIT_CONTAINER, PROXY_CONTAINER, STATUS_ANNOTATION, VALIDATION_CONTAINER
 from .errors import InjectError
-from .template_functions import go_json
+from .gostd import json as gojson
 from .gotypes.strategicpatch import PatchError, strategic_merge_patch
 from .gotypes.typed import go_ordered, normalize
 
@@ -152,7 +152,7 @@ def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: d
                   for key in ("containers", "initContainers") if saved[key]}
         final_pod["metadata"].setdefault("annotations", {})
         final_pod["metadata"]["annotations"] = dict(final_pod["metadata"]["annotations"] or {})
-        final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = go_json(record, sort_keys=False)
+        final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = gojson.marshal(record, sort_keys=False)
 
     _adjust_init_container_user(final_pod, original_pod, interception_mode)
     return final_pod

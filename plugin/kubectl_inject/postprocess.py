@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from .template_functions import go_json
+from .gostd import json as gojson
 from . import prometheus
 from .constants import (INIT_CONTAINER, NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION,
                         VALIDATION_CONTAINER)
@@ -76,7 +76,7 @@ def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | No
                 config[field] = value
     sidecar = find_in_pod(PROXY_CONTAINER, pod)
     if sidecar is not None and any(config.values()):
-        sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": go_json(config, sort_keys=False)})
+        sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": gojson.marshal(config, sort_keys=False)})
     prometheus.remove_all(annotations)
     annotations["prometheus.io/port"] = target_port
     annotations["prometheus.io/path"] = "/stats/prometheus"
@@ -130,7 +130,7 @@ def dump_app_probers(pod: dict, status_port: int) -> str:
                 probers[url] = _prober_go_order(prober)
     if not probers:
         return ""
-    return go_json(dict(sorted(probers.items())), sort_keys=False)
+    return gojson.marshal(dict(sorted(probers.items())), sort_keys=False)
 
 
 def _prober_go_order(prober: dict) -> dict:
@@ -202,7 +202,7 @@ def _merge_probers_env(env: list, probers: str) -> None:
                 return
             fresh.update(existing)
             env[index] = {"name": PROBERS_ENV,
-                          "value": go_json({k: _prober_go_order(v) for k, v in sorted(fresh.items())}, sort_keys=False)}
+                          "value": gojson.marshal({k: _prober_go_order(v) for k, v in sorted(fresh.items())}, sort_keys=False)}
             return
     env.append({"name": PROBERS_ENV, "value": probers})
 
@@ -214,9 +214,9 @@ def injection_status(template_pod: dict, revision: str) -> str:
         items = spec.get(key) or []
         return [item.get("name", "") for item in items] if items else None
 
-    return go_json({"initContainers": names("initContainers"), "containers": names("containers"),
-                  "volumes": names("volumes"), "imagePullSecrets": names("imagePullSecrets"),
-                  "revision": revision or "default"}, sort_keys=False)
+    return gojson.marshal({"initContainers": names("initContainers"), "containers": names("containers"),
+                           "volumes": names("volumes"), "imagePullSecrets": names("imagePullSecrets"),
+                           "revision": revision or "default"}, sort_keys=False)
 
 
 def _apply_metadata(pod: dict, template_pod: dict, proxy_envs: dict, revision: str,

@@ -381,7 +381,7 @@ def _golden_templates():
 @pytest.mark.skipif(not os.path.isdir(GOLDEN_INPUTS),
                     reason="Istio golden data absent: expected <repo>/../shared/istio-golden/1.22.0")
 def test_every_istio_golden_template_parses():
-    from kubectl_inject.template_functions import istio_template_funcs
+    from kubectl_inject.templatefuncs import istio_template_funcs
     funcs = istio_template_funcs(env={})
     templates = _golden_templates()
     assert len(templates) > 50

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_inject import template_functions as tf
-from kubectl_inject.gotemplate import NilPtr, NoSuchField, StringMap, Template, TemplateError
-from kubectl_inject.template_functions import go_json, istio_template_funcs
+from kubectl_inject.gostd.json import marshal as go_json
+from kubectl_inject.gostd.values import NilPtr, NoSuchField, StringMap
+from kubectl_inject.gotemplate import Template, TemplateError
+from kubectl_inject.templatefuncs import istio_funcs, istio_template_funcs, sprig_funcs, to_yaml
 
 FUNCS = istio_template_funcs(env={"ENABLE_NATIVE_SIDECARS": "true", "EMPTY": ""})
 
@@ -83,7 +84,7 @@ def test_from_json_numbers_are_float64():
     assert run('{{ $m := fromJSON `{"a": 1, "b": [2, "x"]}` }}{{ $m.a }} {{ index $m.b 0 }} {{ $m }}') \
         == "1 2 map[a:1 b:[2 x]]"
     assert run("{{ fromJSON `not json` }}") == "{}"
-    m = tf._from_json('{"n": 3}')
+    m = FUNCS["fromJSON"]('{"n": 3}')
     assert isinstance(m["n"], float)
 
 
@@ -116,7 +117,7 @@ def test_to_yaml_goes_through_json_like_sigs_yaml():
 
 def test_to_yaml_quotes_yaml11_booleans():
     # "true" and "y" are YAML 1.1 booleans for go-yaml v2, so they are quoted
-    assert tf.to_yaml({"b": [1, {"x": "v", "y": "y"}], "a": "true"}) == \
+    assert to_yaml({"b": [1, {"x": "v", "y": "y"}], "a": "true"}) == \
         'a: "true"\nb:\n- 1\n- x: v\n  "y": "y"\n'
 
 
@@ -166,7 +167,7 @@ def test_container_ports():
 
 
 def test_append_multus_network():
-    f = tf._append_multus_network
+    f = FUNCS["appendMultusNetwork"]
     assert f("", "istio-cni") == "istio-cni"
     assert f("a, b", "istio-cni") == "a, b, istio-cni"
     assert f("a, istio-cni", "istio-cni") == "a, istio-cni"
@@ -195,7 +196,7 @@ def test_omit_strdict_merge_maps():
 
 
 def test_omit_nil():
-    assert tf._omit_nil({"a": None, "b": {"c": None, "d": 1}, "e": [None, {"f": None}]}) \
+    assert FUNCS["omitNil"]({"a": None, "b": {"c": None, "d": 1}, "e": [None, {"f": None}]}) \
         == {"b": {"d": 1}, "e": [None, {}]}
 
 
@@ -210,8 +211,8 @@ def test_format_duration():
 
     assert run("{{ formatDuration .A }}|{{ formatDuration .B }}|{{ formatDuration .N }}",
                {"A": Dur(), "B": PbDur()}) == "1m30.5s|5s|0s"
-    assert tf._go_duration_string(0, 1500) == "1.5µs"
-    assert tf._go_duration_string(3 * 3600 + 1, 0) == "3h0m1s"
+    assert FUNCS["formatDuration"]({"seconds": 0, "nanos": 1500}) == "1.5µs"
+    assert FUNCS["formatDuration"]({"seconds": 3 * 3600 + 1, "nanos": 0}) == "3h0m1s"
 
 
 def test_istio_indent_vs_sprig_nindent():
@@ -287,11 +288,12 @@ def test_fail_and_wrong_types_report_errors():
 
 def test_istio_funcs_override_sprig():
     funcs = istio_template_funcs()
-    assert funcs["indent"] is tf._istio_indent
-    assert funcs["omit"] is tf._istio_omit
-    assert funcs["toYaml"] is tf._istio_to_yaml
-    assert funcs["nindent"] is tf._nindent
-    sprig_only = tf.sprig_funcs()
+    istio_only = istio_funcs()
+    assert funcs["indent"] is istio_only["indent"]
+    assert funcs["omit"] is istio_only["omit"]
+    assert funcs["toYaml"] is istio_only["toYaml"]
+    sprig_only = sprig_funcs()
+    assert funcs["nindent"] is sprig_only["nindent"]
     assert sprig_only["indent"](2, "a\nb") == "  a\n  b"
 
 
