@@ -192,3 +192,21 @@ def test_parse_rfc3339():
         time.parse_rfc3339("yesterday")
     with pytest.raises(time.ParseError, match="day out of range"):
         time.parse_rfc3339("2023-02-29T00:00:00Z")
+
+
+@pytest.mark.parametrize("text, nanos", [
+    ("0", 0), ("1.5s", 1_500_000_000), ("-2m3s", -123_000_000_000), ("1h", 3600 * 10**9),
+    ("300ms", 300_000_000), ("1µs", 1000), ("1us2ns", 1002), (".5s", 500_000_000),
+])
+def test_parse_duration(text, nanos):
+    assert time.parse_duration(text) == nanos
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", 'time: invalid duration ""'), ("5", 'time: missing unit in duration "5"'),
+    ("3d", 'time: unknown unit "d" in duration "3d"'), (".s", 'time: invalid duration ".s"'),
+])
+def test_parse_duration_errors(text, message):
+    with pytest.raises(time.ParseError) as err:
+        time.parse_duration(text)
+    assert str(err.value) == message

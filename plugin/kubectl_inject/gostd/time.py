@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
-__all__ = ["format_duration", "parse_rfc3339", "ParseError"]
+__all__ = ["format_duration", "parse_duration", "parse_rfc3339", "ParseError"]
 
 
 class ParseError(ValueError):
@@ -71,3 +71,42 @@ def parse_rfc3339(s: str) -> _dt.datetime:
         dt = dt - sign * _dt.timedelta(hours=hh, minutes=mm)
     del nanos_extra
     return dt
+
+
+_UNITS = {"ns": 1, "us": 1000, "µs": 1000, "μs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)([a-zµμ]*)")
+
+
+def parse_duration(text: str) -> int:
+    """time.ParseDuration, in nanoseconds, with Go's error wording."""
+    quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    s = text
+    neg = False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        raise ParseError(f"time: invalid duration {quoted}")
+    total = 0
+    while s:
+        match = _DURATION_PART.match(s)
+        number, unit = match.group(1), match.group(2)
+        if number in ("", "."):
+            raise ParseError(f"time: invalid duration {quoted}")
+        if not unit:
+            raise ParseError(f"time: missing unit in duration {quoted}")
+        if unit not in _UNITS:
+            unit_quoted = '"' + unit + '"'
+            raise ParseError(f"time: unknown unit {unit_quoted} in duration {quoted}")
+        whole, _, frac = number.partition(".")
+        scale = _UNITS[unit]
+        value = int(whole or "0") * scale
+        if frac:
+            value += int(frac) * scale // (10 ** len(frac))
+        total += value
+        if total > 2**63 - 1:
+            raise ParseError(f"time: invalid duration {quoted}")
+        s = s[match.end():]
+    return -total if neg else total

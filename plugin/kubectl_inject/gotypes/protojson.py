@@ -24,6 +24,8 @@ import re
 from ..gostd.fmt import sprint
 from ..gostd.json import float_text, quote_string
 from ..gostd.strconv import quote, quote_rune, to_float32
+from ..gostd.time import ParseError as TimeParseError
+from ..gostd.time import parse_duration
 from . import schema
 from .typed import json_kind
 
@@ -126,46 +128,6 @@ def _duration_text(nanos: int) -> str:
     return text + "s"
 
 
-_UNITS = {"ns": 1, "us": 1000, "µs": 1000, "μs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)([a-zµμ]*)")
-
-
-def _parse_duration(text: str) -> int:
-    """time.ParseDuration, in nanoseconds, with Go's error wording (Go's time package; only
-    jsonpb's Duration reading needs it, so it lives here rather than in gostd.time)."""
-    quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    s = text
-    neg = False
-    if s and s[0] in "+-":
-        neg = s[0] == "-"
-        s = s[1:]
-    if s == "0":
-        return 0
-    if not s:
-        raise ProtoJSONError(f"time: invalid duration {quoted}")
-    total = 0
-    while s:
-        match = _DURATION_PART.match(s)
-        number, unit = match.group(1), match.group(2)
-        if number in ("", "."):
-            raise ProtoJSONError(f"time: invalid duration {quoted}")
-        if not unit:
-            raise ProtoJSONError(f"time: missing unit in duration {quoted}")
-        if unit not in _UNITS:
-            unit_quoted = '"' + unit + '"'
-            raise ProtoJSONError(f"time: unknown unit {unit_quoted} in duration {quoted}")
-        whole, _, frac = number.partition(".")
-        scale = _UNITS[unit]
-        value = int(whole or "0") * scale
-        if frac:
-            value += int(frac) * scale // (10 ** len(frac))
-        total += value
-        if total > 2**63 - 1:
-            raise ProtoJSONError(f"time: invalid duration {quoted}")
-        s = s[match.end():]
-    return -total if neg else total
-
-
 # --------------------------------------------------------------------------------------
 # Unmarshal (jsonpb/decode.go), merging into an existing message
 
@@ -251,8 +213,8 @@ def _unmarshal_singular(type_ref: str, raw):
     if base == _DURATION:
         text = _unquote_string(raw)
         try:
-            return _duration_text(_parse_duration(text))
-        except ProtoJSONError as err:
+            return _duration_text(parse_duration(text))
+        except (ProtoJSONError, TimeParseError) as err:
             raise ProtoJSONError(f"bad Duration: {err}") from None
     if base in _WRAPPERS:
         return _unmarshal_scalar(_WRAPPERS[base], raw)
