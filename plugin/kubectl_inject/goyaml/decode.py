@@ -16,6 +16,7 @@ import math
 import re
 
 import yaml as _pyyaml
+from yaml._yaml import CParser as _CParser  # libyaml: the pure-Python parser's errors differ
 
 from ..gostd.json import quote_string, unmarshal_any
 from ..gostd.strconv import format_float, quote
@@ -23,11 +24,6 @@ from .errors import YAMLError
 from .floatv import go_float32_g
 from .resolve import BINARY_TAG, INT64_MAX, MERGE_TAG, resolve_plain, resolve_tagged
 from .split import split_documents
-
-try:  # libyaml's parser; the pure-Python parser differs in error texts.
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # pragma: no cover - the venv ships the C extension
-    _CParser = None
 
 __all__ = ["load", "load_all", "json_target_string"]
 
@@ -282,8 +278,6 @@ def _first_document(text):
     """Parse and decode the first YAML document; None if there is none.
 
     Returns (value, builder)."""
-    if _CParser is None:  # pragma: no cover
-        raise RuntimeError("goyaml needs PyYAML built with libyaml")
     parser = _CParser(text)
     try:
         get = parser.get_event
