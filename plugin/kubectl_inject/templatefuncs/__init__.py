@@ -34,11 +34,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .conv import GoFuncError
 from .istio import istio_funcs, to_yaml
 from .sprig import sprig_funcs
 
-__all__ = ["istio_template_funcs", "sprig_funcs", "istio_funcs", "to_yaml", "GoFuncError"]
+__all__ = ["istio_template_funcs", "sprig_funcs", "istio_funcs", "to_yaml"]
 
 
 def istio_template_funcs(env: Mapping | None = None) -> dict:

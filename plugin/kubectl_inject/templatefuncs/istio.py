@@ -31,7 +31,8 @@ def _json_roundtrip(value):
 
 def to_yaml(value) -> str:
     """sigs.k8s.io/yaml.Marshal: encoding/json first, then go-yaml v2 over the JSON."""
-    # lazy: templates rarely call toYaml, and importing goyaml costs the CLI's start-up time
+    # only toYaml needs goyaml here, so the template functions leave it out of the CLI's
+    # start-up time until a template calls toYaml: a lazy import
     from .. import goyaml
     return goyaml.dump(_json_roundtrip(value))
 
