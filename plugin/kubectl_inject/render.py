@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .errors import InjectError
-from .gotemplate import NoSuchField, TemplateError
+from .gostd.values import NoSuchField
+from .gotemplate import TemplateError
 from .gotypes.views import view
 
 OBJECT_META = "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"

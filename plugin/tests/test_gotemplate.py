@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from kubectl_inject import gotemplate as gt
-from kubectl_inject.gotemplate import (MISSING, ExecError, NilPointer, NilPtr, NoSuchField,
-                                       ParseError, StringMap, Template, TemplateError)
+from kubectl_inject.gostd.strconv import format_float
+from kubectl_inject.gostd.values import MISSING, NilPointer, NilPtr, NoSuchField, StringMap
+from kubectl_inject.gotemplate import ExecError, ParseError, Template, TemplateError
 
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
 GOLDEN_INPUTS = os.path.join(SHARED, "istio-golden", "1.22.0", "inputs")
@@ -85,8 +86,8 @@ def test_float_printing_matches_go_percent_v():
     assert run("{{ .A }} {{ .B }} {{ .C }} {{ .D }} {{ .E }} {{ .F }}",
                {"A": 15020.0, "B": 1e6, "C": 0.5, "D": 123456789.0, "E": 1e-5, "F": 100000.0}) \
         == "15020 1e+06 0.5 1.23456789e+08 1e-05 100000"
-    assert gt.format_float(1e21) == "1e+21"
-    assert gt.format_float(-0.0001) == "-0.0001"
+    assert format_float(1e21) == "1e+21"
+    assert format_float(-0.0001) == "-0.0001"
 
 
 def test_value_printing():

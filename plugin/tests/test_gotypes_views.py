@@ -2,6 +2,7 @@
 import pytest
 
 from kubectl_inject import gotemplate as gt
+from kubectl_inject.gostd.values import NoSuchField
 from kubectl_inject.gostd.time import format_duration
 from kubectl_inject.gotypes import views
 from kubectl_inject.gotypes.views import view
@@ -34,7 +35,7 @@ def test_fields_by_go_name():
 
 def test_missing_field_and_methods():
     md = view(POD["metadata"], META)
-    with pytest.raises(gt.NoSuchField):
+    with pytest.raises(NoSuchField):
         md.__go_field__("Nope")
     assert md.__go_method__("GetName")() == "web"
     assert render("{{ .M.GetLabels.app }}", M=md) == "x"
@@ -76,7 +77,7 @@ def test_nil_safe_proto_getters():
 
 def test_oneof_members():
     pc = view({"serviceCluster": "svc"}, PROXY)
-    with pytest.raises(gt.NoSuchField):
+    with pytest.raises(NoSuchField):
         pc.__go_field__("ServiceCluster")
     assert pc.__go_method__("GetServiceCluster")() == "svc"
     assert pc.__go_field__("ClusterName").__go_field__("ServiceCluster") == "svc"

@@ -44,7 +44,7 @@ from . import typed as _typed
 from .quantity import Quantity, quantity_from_json, QuantityError
 
 # the template engine owns the protocol's exceptions and typed nil
-from ..gotemplate import NilPointer, NilPtr, NoSuchField, StringMap
+from ..gostd.values import NilPointer, NilPtr, NoSuchField, StringMap
 
 
 __all__ = ["view", "StructView", "NilView", "EnumValue", "GoDuration", "NoSuchField"]
