@@ -214,6 +214,11 @@ def test_not_len_index_slice():
         'template: t:1:3: executing "t" at <index .L 5>: error calling index: index out of range: 5'
     assert err("{{ index .Nope 1 }}", data) == \
         'template: t:1:3: executing "t" at <index .Nope 1>: error calling index: index of untyped nil'
+    # indexArg lets the length itself through; reflect's Index panics and Go reports the panic
+    assert err("{{ index .L 3 }}", data) == \
+        'template: t:1:3: executing "t" at <index .L 3>: error calling index: reflect: slice index out of range'
+    assert err('{{ index "abc" 3 }}') == \
+        'template: t:1:3: executing "t" at <index "abc" 3>: error calling index: reflect: string index out of range'
 
 
 def test_comparisons():
@@ -230,6 +235,8 @@ def test_print_family_and_escapers():
     assert run('{{ print "a" 1 2 "b" }}|{{ println 1 "x" }}|') == "a1 2b|1 x\n|"
     assert run('{{ html "<a href=\'x\'>&" }}') == "&lt;a href=&#39;x&#39;&gt;&amp;"
     assert run('{{ js "it\'s <b>" }}') == "it\\'s \\u003Cb\\u003E"
+    # JSEscape: DEL is not special; a non-printable rune beyond U+FFFF is fmt's \\u%04X
+    assert run("{{ js .S }}", {"S": "a\x7fb\U000E0001c\x01"}) == "a\x7fb\\uE0001c\\u0001"
     assert run('{{ urlquery "a b&c/d" }}') == "a+b%26c%2Fd"
 
 
@@ -326,6 +333,11 @@ def test_nilptr_prints_like_go():
     ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "template: t:1: expected end; found {{else}}"),
     ('{{ define "a" }}x', "template: t:1: unexpected EOF"),
     ("{{ # }}", "template: t:1: unexpected \"#\" in command"),
+    # unicode.IsDigit is category Nd only: a superscript two ends an identifier
+    ("{{ a\u00b2 }}", "template: t:1: bad character U+00B2 '\u00b2'"),
+    # item.String's len(i.val) > 10 counts bytes: seven runes, twelve bytes get the ellipsis
+    ('{{ else "\u00e9\u00e9\u00e9\u00e9\u00e9" }}',
+     'template: t:1: unexpected "\\"\u00e9\u00e9\u00e9\u00e9\u00e9\\""... in else'),
 ])
 def test_parse_errors(text, message):
     with pytest.raises(ParseError) as info:

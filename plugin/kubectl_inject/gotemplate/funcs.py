@@ -273,11 +273,12 @@ def _index_arg(index, cap):
     return index
 
 
-def _element_index(index, length):
-    # an index of an element: indexArg, then below the length
+def _element_index(index, length, kind):
+    # indexArg allows the length itself; reflect.Value.Index then panics, and text/template
+    # reports the recovered panic as the function's error
     x = _index_arg(index, length)
     if x == length:
-        raise _GoFuncError("index out of range: %d" % x)
+        raise _GoFuncError("reflect: %s index out of range" % kind)
     return x
 
 
@@ -286,10 +287,10 @@ def _index(item, *indexes):
         raise _GoFuncError("index of untyped nil")
     for index in indexes:
         if isinstance(item, (list, tuple)):
-            item = item[_element_index(index, len(item))]
+            item = item[_element_index(index, len(item), "slice")]
         elif isinstance(item, str):
             b = item.encode("utf-8")
-            item = b[_element_index(index, len(b))]
+            item = b[_element_index(index, len(b), "string")]
         elif isinstance(item, dict):
             if index is None or index is MISSING:
                 index = ""
@@ -371,15 +372,16 @@ _JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u00
 
 
 def _js_escape(s: str) -> str:
-    """JSEscapeString: quotes, backslash, <>&= and non-printable characters escaped."""
+    """JSEscapeString: quotes, backslash and <>&= escaped; control characters and
+    non-printable non-ASCII runes as fmt's \\u%04X (five or six hex digits beyond U+FFFF);
+    DEL is not special to Go's jsIsSpecial and stays as it is."""
     out = []
     for c in s:
         e = _JS_ESCAPES.get(c)
         if e is not None:
             out.append(e)
-        elif c < " " or c == "\x7f" or (c >= "\x80" and not is_print(c)):
-            o = ord(c)
-            out.append("\\u%04X" % o if o < 0x10000 else "\\U%08X" % o)
+        elif c < " " or (c >= "\x80" and not is_print(c)):
+            out.append("\\u%04X" % ord(c))
         else:
             out.append(c)
     return "".join(out)

@@ -39,21 +39,22 @@ class Token:
         self.line = line
 
     def __str__(self):
-        # item.String
+        # item.String; len(i.val) there counts bytes
         if self.typ == T_EOF:
             return "EOF"
         if self.typ == T_ERROR:
             return self.val
         if self.typ > T_KEYWORD:
             return "<" + self.val + ">"
-        if len(self.val) > 10:
+        if len(self.val.encode("utf-8")) > 10:
             return sprintf("%.10q...", self.val)
         return sprintf("%q", self.val)
 
 
 def _is_alnum(c: str) -> bool:
-    # lex.go's isAlphaNumeric: '_', unicode.IsLetter, unicode.IsDigit
-    return c == "_" or c.isalpha() or c.isdigit()
+    # lex.go's isAlphaNumeric: '_', unicode.IsLetter (categories L), unicode.IsDigit (Nd only:
+    # not str.isdigit, which also takes superscripts and other No digits)
+    return c == "_" or c.isalpha() or c.isdecimal()
 
 
 class Lexer:
