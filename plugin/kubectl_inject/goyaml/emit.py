@@ -152,6 +152,13 @@ class _Emitter:
 
     # -- folding writers (only when a line may exceed 80 columns) ---------------
 
+    def line_break(self, ch):
+        """A line break character of a scalar (write_break): the next line starts in
+        indention."""
+        self.out.append(ch)
+        self.col = 0
+        self.ind = True
+
     def space(self, fold, indent):
         """A space of a flow scalar, or where it folds (fold) a line break and indentation."""
         if fold:
@@ -195,19 +202,15 @@ class _Emitter:
                 spaces = True
             elif ch in BREAKS:
                 if not breaks and ch == "\n":
-                    out.append("\n")
-                out.append(ch)
-                self.col = 0
-                self.ind = True
+                    out.append("\n")  # a lone line break would read back as a space
+                self.line_break(ch)
                 breaks = True
             else:
                 if breaks:
                     self.write_indent(indent)
-                if ch == "'":
-                    out.append("'")
-                    self.col += 1
-                out.append(ch)
-                self.col += 1
+                text = "''" if ch == "'" else ch
+                out.append(text)
+                self.col += len(text)
                 self.ind = False
                 spaces = False
                 breaks = False
@@ -251,27 +254,21 @@ class _Emitter:
         elif len(s) == 1 or s[-2] in BREAKS:
             hints += "+"
         self.write(hints, True)
-        out.append("\n")
-        pad = " " * indent
+        self.line_break("\n")
         if "\r" not in s and "\x85" not in s and "\u2028" not in s and "\u2029" not in s:
+            # only "\n" breaks: whole lines at once
+            pad = " " * indent
             lines = s.split("\n")
             out.append("\n".join([pad + ln if ln else "" for ln in lines]))
             tail = lines[-1]
             if tail:
                 self.col = indent + len(tail)
                 self.ind = False
-            else:
-                self.col = 0
-                self.ind = True
         else:
-            self.col = 0
-            self.ind = True
             breaks = True
             for ch in s:
                 if ch in BREAKS:
-                    out.append(ch)
-                    self.col = 0
-                    self.ind = True
+                    self.line_break(ch)
                     breaks = True
                 else:
                     if breaks:
