@@ -11,6 +11,7 @@ import json
 import os
 from typing import Mapping
 
+from .. import goyaml
 from ..gostd import json as gojson
 from ..gostd.fmt import format_value, sprint
 from ..gostd.time import format_duration
@@ -31,9 +32,6 @@ def _json_roundtrip(value):
 
 def to_yaml(value) -> str:
     """sigs.k8s.io/yaml.Marshal: encoding/json first, then go-yaml v2 over the JSON."""
-    # only toYaml needs goyaml here, so the template functions leave it out of the CLI's
-    # start-up time until a template calls toYaml: a lazy import
-    from .. import goyaml
     return goyaml.dump(_json_roundtrip(value))
 
 
