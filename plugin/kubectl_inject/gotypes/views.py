@@ -6,20 +6,20 @@ the templates say `.ObjectMeta.Annotations`, `$c.Ports`,
 `.ProxyConfig.Concurrency.GetValue`, `.ProxyConfig.InterceptionMode.String`.
 `view(value, type_ref)` wraps a JSON-shaped value (Kubernetes objects in
 encoding/json form as typed.normalize gives them; protobuf messages in
-protojson form, as meshconfig.py keeps them: lowerCamel keys, enums by name,
+protojson form, as meshconfig keeps them: lowerCamel keys, enums by name,
 durations as "45s", wrappers as plain values) in objects that implement the
-value protocol of gotemplate.py (see gotemplate.GoStruct).
+value protocol of gostd.values (see gostd.values.GoStruct).
 
 Go semantics reproduced:
 * fields by Go name (promoted fields of embedded structs included); a field
-  the type lacks raises gotemplate.NoSuchField; oneof members are reached
+  the type lacks raises gostd.values.NoSuchField; oneof members are reached
   only through their GetX getters or the oneof group field;
-* a nil pointer field is a typed nil (gotemplate.NilPtr): false, prints
+* a nil pointer field is a typed nil (gostd.values.NilPtr): false, prints
   <nil>, field access fails; protobuf getters on it are nil-safe and return
   zero values (`.ProxyConfig.GetTracing.GetTlsSettings` on an unset tracing);
 * a non-pointer struct field that is absent is a view of the zero struct;
 * nil maps and slices are empty and false; map[string]string is a
-  gotemplate.StringMap, other maps are dicts whose missing keys read as the
+  gostd.values.StringMap, other maps are dicts whose missing keys read as the
   element's zero value;
 * integers stay Python ints (int32, int64, ...), float fields are floats;
 * protobuf enums are ints that print by name and have String();
