@@ -131,6 +131,17 @@ def test_parse_float():
     ("%6.2s|", ("hello",), "    he|"),
     ("%!", (), "%!!(MISSING)"),
     ("abc%", (), "abc%!(NOVERB)"),
+    # argument indexes, as in fmt's documentation and doPrintf
+    ("%[3]*.[2]*[1]f", (12.0, 2, 6), " 12.00"),
+    ("%d %d %#[1]x %#x", (16, 17), "16 17 0x10 0x11"),
+    ("%[5]d", (1,), "%!d(BADINDEX)"),
+    ("%[1d", (5,), "%!d(BADINDEX)"),
+    ("%[x]d", (5,), "%!d(BADINDEX)"),
+    ("%[2]2d", (1, 2), "%!d(BADINDEX)"),
+    ("%*d", ("x", 5), "%!(BADWIDTH)5"),
+    ("%.*d", (-1, 5), "%!(BADPREC)5"),
+    ("%-*d|", (-3, 5), "5  |"),
+    ("%*d", (), "%!(BADWIDTH)%!d(MISSING)"),
 ])
 def test_sprintf(fmt_, args, want):
     assert fmt.sprintf(fmt_, *args) == want

@@ -249,8 +249,47 @@ def _fmt_arg(arg, verb: str, sp: _Spec) -> str:
     return _bad_verb(verb, arg)
 
 
+def _parse_num(fmt: str, i: int, n: int) -> tuple:
+    """fmt's parsenum: (number or None, index after its ASCII digits)."""
+    j = i
+    while j < n and "0" <= fmt[j] <= "9":
+        j += 1
+    if j == i:
+        return None, i
+    num = int(fmt[i:j])
+    return (num, j) if num <= 1_000_000 else (None, n)    # tooLarge: a crazy long number
+
+
+def _arg_number(fmt: str, i: int, n: int, argi: int, nargs: int) -> tuple:
+    """fmt's argNumber for an explicit index "[n]" at i: (argument index, index after it,
+    whether a well-formed index was read, whether it names an argument). Any "[" there makes
+    the call "reordered" (no %!(EXTRA ...) check)."""
+    if i >= n or fmt[i] != "[":
+        return argi, i, False, True
+    close = fmt.find("]", i + 1)
+    if close < 0:                                # parseArgNumber finds no bracket: skips "["
+        return argi, i + 1, False, False
+    num, end = _parse_num(fmt, i + 1, close)
+    if num is None or end != close:
+        return argi, close + 1, False, False
+    if 0 <= num - 1 < nargs:
+        return num - 1, close + 1, True, True
+    return argi, close + 1, True, False
+
+
+def _int_from_arg(args: tuple, argi: int) -> tuple:
+    """fmt's intFromArg: (the int argument or None, next argument index)."""
+    if argi >= len(args):
+        return None, argi
+    arg = args[argi]
+    if isinstance(arg, int) and not isinstance(arg, bool) and -1_000_000 <= arg <= 1_000_000:
+        return arg, argi + 1
+    return None, argi + 1
+
+
 def sprintf(fmt: str, *args) -> str:
-    """fmt.Sprintf with Go's verbs, flags, width/precision and error annotations."""
+    """fmt.Sprintf with Go's verbs, flags, width/precision, argument indexes and error
+    annotations, parsed as fmt's doPrintf parses them."""
     out = []
     n = len(fmt)
     i = 0
@@ -265,12 +304,9 @@ def sprintf(fmt: str, *args) -> str:
         if j > i:
             out.append(fmt[i:j])
         i = j + 1
-        if i >= n:
-            out.append("%!(NOVERB)")
-            break
+        good_arg = True
         sp = _Spec()
-        # flags
-        while i < n:
+        while i < n:                                  # flags
             c = fmt[i]
             if c == "-":
                 sp.minus = True
@@ -286,61 +322,44 @@ def sprintf(fmt: str, *args) -> str:
             else:
                 break
             i += 1
-        # argument index [n]
-        if i < n and fmt[i] == "[":
-            k = fmt.find("]", i)
-            try:
-                argi = int(fmt[i + 1:k]) - 1
-                reordered = True
-            except ValueError:
-                out.append("%!(BADINDEX)")
-                i = k + 1 if k > 0 else n
-                continue
-            i = k + 1
-        # width
-        if i < n and fmt[i] == "*":
+        reordered = reordered or fmt.startswith("[", i)
+        argi, i, after_index, ok = _arg_number(fmt, i, n, argi, nargs)
+        good_arg = good_arg and ok
+        if i < n and fmt[i] == "*":                   # width from an argument
             i += 1
-            if argi < nargs and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                sp.width = args[argi]
-                if sp.width < 0:
-                    sp.minus = True
-                    sp.width = -sp.width
-            else:
+            sp.width, argi = _int_from_arg(args, argi)
+            if sp.width is None:
                 out.append("%!(BADWIDTH)")
-            argi += 1
+            elif sp.width < 0:
+                sp.minus, sp.zero, sp.width = True, False, -sp.width
+            after_index = False
         else:
-            st = i
-            while i < n and fmt[i].isdigit():
-                i += 1
-            if i > st:
-                sp.width = int(fmt[st:i])
-        # precision
-        if i < n and fmt[i] == ".":
+            sp.width, i = _parse_num(fmt, i, n)
+            if after_index and sp.width is not None:  # "%[3]2d"
+                good_arg = False
+        if i + 1 < n and fmt[i] == ".":               # precision
             i += 1
+            if after_index:                           # "%[3].2d"
+                good_arg = False
+            reordered = reordered or fmt.startswith("[", i)
+            argi, i, after_index, ok = _arg_number(fmt, i, n, argi, nargs)
+            good_arg = good_arg and ok
             if i < n and fmt[i] == "*":
                 i += 1
-                if argi < nargs and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                    sp.prec = args[argi]
-                    if sp.prec < 0:
-                        sp.prec = None
-                else:
+                sp.prec, argi = _int_from_arg(args, argi)
+                if sp.prec is not None and sp.prec < 0:
+                    sp.prec = None                    # a negative precision makes no sense
+                if sp.prec is None:
                     out.append("%!(BADPREC)")
-                argi += 1
+                after_index = False
             else:
-                st = i
-                while i < n and fmt[i].isdigit():
-                    i += 1
-                sp.prec = int(fmt[st:i]) if i > st else 0
-        if i < n and fmt[i] == "[":
-            k = fmt.find("]", i)
-            try:
-                argi = int(fmt[i + 1:k]) - 1
-                reordered = True
-            except ValueError:
-                out.append("%!(BADINDEX)")
-                i = k + 1 if k > 0 else n
-                continue
-            i = k + 1
+                sp.prec, i = _parse_num(fmt, i, n)
+                if sp.prec is None:
+                    sp.prec = 0
+        if not after_index:
+            reordered = reordered or fmt.startswith("[", i)
+            argi, i, after_index, ok = _arg_number(fmt, i, n, argi, nargs)
+            good_arg = good_arg and ok
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -348,19 +367,19 @@ def sprintf(fmt: str, *args) -> str:
         i += 1
         if verb == "%":
             out.append("%")
-            continue
-        if argi >= nargs or argi < 0:
+        elif not good_arg:
+            out.append("%!" + verb + "(BADINDEX)")
+        elif argi >= nargs:
             out.append("%!" + verb + "(MISSING)")
-            continue
-        arg = args[argi]
-        argi += 1
-        if verb == "v" and sp.sharp:
-            out.append(_pad(quote(arg) if isinstance(arg, str) else format_value(arg), sp))
-            continue
-        out.append(_fmt_arg(arg, verb, sp))
+        else:
+            arg = args[argi]
+            argi += 1
+            if verb == "v" and sp.sharp:
+                out.append(_pad(quote(arg) if isinstance(arg, str) else format_value(arg), sp))
+            else:
+                out.append(_fmt_arg(arg, verb, sp))
     if not reordered and argi < nargs:
         extra = ", ".join(
             ("<nil>" if a is None else go_type_name(a) + "=" + format_value(a)) for a in args[argi:])
         out.append("%!(EXTRA " + extra + ")")
     return "".join(out)
-
