@@ -104,7 +104,8 @@ def test_quote_rune_and_unquote_round_trip():
 @pytest.mark.parametrize("text, want", [
     ("42", 42), ("-0x1F", -31), ("0o17", 15), ("017", 15), ("0b101", 5), ("1_000", 1000),
     ("0x_1f", 31), ("_1", None), ("1__0", None), ("1_", None), ("", None), ("0x", None),
-    ("12a", None),
+    ("12a", None), ("+-5", None), ("0x0x1F", None), ("0x 1f", None), ("١٢", None), (" 1", None),
+    ("0b_1", 1), ("0_7", 7),
 ])
 def test_parse_int(text, want):
     assert strconv.parse_int(text) == want
@@ -114,6 +115,8 @@ def test_parse_float():
     assert strconv.parse_float("1_000.5") == 1000.5
     assert strconv.parse_float("0x1p-2") == 0.25
     assert strconv.parse_float("0b1") is None and strconv.parse_float("x") is None
+    for bad in ("._5", ".5_", "1__0.5", " 1.5", "١.5", "1_.5"):
+        assert strconv.parse_float(bad) is None, bad
 
 
 @pytest.mark.parametrize("fmt_, args, want", [

@@ -218,17 +218,37 @@ def unquote(s: str) -> str:
     return "".join(out)
 
 
-def parse_int(text: str) -> int | None:
-    """strconv.ParseInt(text, 0, 64) without the range check: base prefixes (0x, 0o, 0b, a
-    leading 0 for octal), underscores only between digits or right after a prefix; None when
-    the text is not an integer literal."""
-    s = text
-    neg = False
-    if s and s[0] in "+-":
-        neg = s[0] == "-"
+_DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
+
+
+def _underscore_ok(s: str) -> bool:
+    """strconv's underscoreOK: underscores only between digits, or between a base prefix and a
+    digit."""
+    saw = "^"                   # ^ start, 0 digit (or prefix), _ underscore, ! anything else
+    i = 0
+    if s[:1] in "+-":
         s = s[1:]
-    if not s:
-        return None
+    if len(s) >= 2 and s[0] == "0" and s[1].lower() in "box":
+        i, saw = 2, "0"
+    for c in s[i:]:
+        if "0" <= c <= "9" or ("a" <= c.lower() <= "f" and s[1:2].lower() == "x"):
+            saw = "0"
+        elif c == "_":
+            if saw != "0":
+                return False
+            saw = "_"
+        else:
+            if saw == "_":
+                return False
+            saw = "!"
+    return saw != "_"
+
+
+def parse_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64) without the range check: a sign, base prefixes (0x, 0o, 0b,
+    a leading 0 for octal), ASCII digits of the base, underscores as Go allows them; None when
+    the text is not an integer literal."""
+    s = text[1:] if text[:1] in ("+", "-") else text
     base, body, low = 10, s, s.lower()
     if low.startswith("0x"):
         base, body = 16, s[2:]
@@ -238,23 +258,20 @@ def parse_int(text: str) -> int | None:
         base, body = 2, s[2:]
     elif len(s) > 1 and s[0] == "0":
         base, body = 8, s[1:]
-    if "_" in body:
-        prefixed = base != 10 and not (base == 8 and not low.startswith("0o"))
-        if (body.startswith("_") and not prefixed) or body.endswith("_") or "__" in body:
-            return None
-        body = body.replace("_", "")
-    if not body:
+    digits = body.replace("_", "")
+    if not digits or any(c not in _DIGITS[base] for c in digits):
         return None
-    try:
-        v = int(body, base)
-    except ValueError:
+    if "_" in body and not _underscore_ok(s):
         return None
-    return -v if neg else v
+    v = int(digits, base)
+    return -v if text[:1] == "-" else v
 
 
 def parse_float(text: str) -> float | None:
-    """strconv.ParseFloat(text, 64) for Go number literals (decimal or hexadecimal, with
-    underscores); None when the text is not one."""
+    """strconv.ParseFloat(text, 64): decimal or hexadecimal, underscores as Go allows them, and
+    the words inf, infinity and nan; None when the text is not a float."""
+    if not text.isascii() or text != text.strip() or ("_" in text and not _underscore_ok(text)):
+        return None
     s = text.replace("_", "")
     try:
         if s.lower().lstrip("+-").startswith("0x"):
