@@ -86,6 +86,22 @@ def _json_key(k) -> str:
     return format_value(k)
 
 
+def _write_sequence(opener: str, closer: str, entries, write_entry, out: list, indent: str,
+                    prefix: str) -> None:
+    # an object's members or an array's elements: commas between, one per line when indenting
+    out.append(opener)
+    inner = prefix + indent
+    for i, entry in enumerate(entries):
+        if i:
+            out.append(",")
+        if indent:
+            out.append("\n" + inner)
+        write_entry(entry, inner)
+    if indent:
+        out.append("\n" + prefix)
+    out.append(closer)
+
+
 def _encode(v, out: list, sort: bool, html: bool, proto: bool, indent: str, prefix: str):
     if v is None or v is MISSING:
         out.append("null")
@@ -129,35 +145,19 @@ def _encode(v, out: list, sort: bool, html: bool, proto: bool, indent: str, pref
         items = [(_json_key(k), val) for k, val in v.items()]
         if sort:
             items.sort(key=lambda kv: kv[0])
-        out.append("{")
-        inner = prefix + indent
-        for i, (k, val) in enumerate(items):
-            if i:
-                out.append(",")
-            if indent:
-                out.append("\n" + inner)
-            out.append(quote_string(k, html))
+
+        def member(item, inner):
+            out.append(quote_string(item[0], html))
             out.append(": " if indent else ":")
-            _encode(val, out, sort, html, proto, indent, inner)
-        if indent:
-            out.append("\n" + prefix)
-        out.append("}")
+            _encode(item[1], out, sort, html, proto, indent, inner)
+        _write_sequence("{", "}", items, member, out, indent, prefix)
         return
     if isinstance(v, (list, tuple)):
         if not v:
             out.append("[]")
             return
-        out.append("[")
-        inner = prefix + indent
-        for i, val in enumerate(v):
-            if i:
-                out.append(",")
-            if indent:
-                out.append("\n" + inner)
-            _encode(val, out, sort, html, proto, indent, inner)
-        if indent:
-            out.append("\n" + prefix)
-        out.append("]")
+        _write_sequence("[", "]", v, lambda val, inner: _encode(val, out, sort, html, proto, indent, inner),
+                        out, indent, prefix)
         return
     if isinstance(v, (bytes, bytearray)):
         out.append('"' + base64.b64encode(bytes(v)).decode() + '"')

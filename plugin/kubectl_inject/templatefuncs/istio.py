@@ -12,6 +12,7 @@ import os
 from typing import Mapping
 
 from .. import goyaml
+from ..constants import PROXY_CONTAINER
 from ..gostd import json as gojson
 from ..gostd.fmt import format_value, sprint
 from ..gostd.time import format_duration
@@ -133,7 +134,7 @@ def _container_ports(containers, include) -> str:
 
 
 def _application_ports(containers):
-    return _container_ports(containers, lambda c: struct_field(c, "Name", "name", "") != "istio-proxy")
+    return _container_ports(containers, lambda c: struct_field(c, "Name", "name", "") != PROXY_CONTAINER)
 
 
 def _include_inbound_ports(containers):
