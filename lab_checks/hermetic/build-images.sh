@@ -67,14 +67,6 @@ component_image() {
   rm -rf "$ctx"
 }
 
-src_const() { sed -n "s/^const $1 = \"\(.*\)\"/\1/p" "$KIND_SRC/pkg/build/nodeimage/$2"; }
-KINDNETD_IMAGE=$(src_const kindnetdImage const_cni.go)
-LPP_IMAGE=$(src_const storageProvisionerImage const_storage.go)
-LPH_IMAGE=$(src_const storageHelperImage const_storage.go)
-SANDBOX_PAUSE=$(sed -n 's/^[[:space:]]*sandbox_image = "\(.*\)"/\1/p' "$KIND_SRC/images/base/files/etc/containerd/config.toml")
-[ -n "$KINDNETD_IMAGE" ] && [ -n "$LPP_IMAGE" ] && [ -n "$LPH_IMAGE" ] && [ -n "$SANDBOX_PAUSE" ] \
-  || die "could not read kind's image names from $KIND_SRC"
-
 R=registry.k8s.io
 REGISTRY_IMAGE="localhost:$LAB_REGISTRY_PORT/hermetic/registry:$(key_of "$SLIM_TAR")-$(sha256sum "$HERMETIC_DIR/registry-config.yml" | cut -c1-8)"
 build_components() {
@@ -85,10 +77,11 @@ build_components() {
   restore_or "$R/etcd:$ETCD_IMAGE_TAG" component_image "$R/etcd:$ETCD_IMAGE_TAG" "$SLIM_IMAGE" "$(tool_path etcd)" /usr/local/bin/etcd "" '["/usr/local/bin/etcd"]'
   restore_or "$R/coredns/coredns:$COREDNS_VERSION" component_image "$R/coredns/coredns:$COREDNS_VERSION" "$SLIM_IMAGE" "$(tool_path coredns)" /coredns '["/coredns"]'
   restore_or "$R/pause:$PAUSE_IMAGE_TAG" component_image "$R/pause:$PAUSE_IMAGE_TAG" scratch "$(tool_path pause)" /pause '["/pause"]'
-  docker tag "$R/pause:$PAUSE_IMAGE_TAG" "$SANDBOX_PAUSE"
-  restore_or "$KINDNETD_IMAGE" component_image "$KINDNETD_IMAGE" "$SLIM_IMAGE" "$(tool_path lab-kindnet)" /bin/kindnetd '["/bin/kindnetd"]'
-  restore_or "$LPP_IMAGE" component_image "$LPP_IMAGE" "$SLIM_IMAGE" "$(tool_path local-path-provisioner)" /usr/bin/local-path-provisioner "" '["local-path-provisioner"]'
-  restore_or "$LPH_IMAGE" component_image "$LPH_IMAGE" "$SLIM_IMAGE" "" "" "" '["/bin/sh"]'
+  # The images kind asks for by name (versions.env, KIND_*_IMAGE): the pod sandbox, CNI and storage.
+  docker tag "$R/pause:$PAUSE_IMAGE_TAG" "$KIND_SANDBOX_IMAGE"
+  restore_or "$KIND_KINDNETD_IMAGE" component_image "$KIND_KINDNETD_IMAGE" "$SLIM_IMAGE" "$(tool_path lab-kindnet)" /bin/kindnetd '["/bin/kindnetd"]'
+  restore_or "$KIND_LOCAL_PATH_PROVISIONER_IMAGE" component_image "$KIND_LOCAL_PATH_PROVISIONER_IMAGE" "$SLIM_IMAGE" "$(tool_path local-path-provisioner)" /usr/bin/local-path-provisioner "" '["local-path-provisioner"]'
+  restore_or "$KIND_LOCAL_PATH_HELPER_IMAGE" component_image "$KIND_LOCAL_PATH_HELPER_IMAGE" "$SLIM_IMAGE" "" "" "" '["/bin/sh"]'
   restore_or docker.io/library/nginx:latest component_image docker.io/library/nginx:latest "$SLIM_IMAGE" "" "" "" '["nginx", "-g", "daemon off;"]'
   restore_or "$REGISTRY_IMAGE" component_image \
     "$REGISTRY_IMAGE" \
@@ -102,7 +95,7 @@ echo "$REGISTRY_IMAGE" > "$LAB_CACHE/registry-image"
 # Key: everything that goes into it.
 NODE_KEY=$( { echo "$KIND_VERSION $K8S_VERSION $BASE_IMAGE"
   for i in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do docker image inspect -f '{{.Id}}' "$R/$i:$K8S_VERSION"; done
-  for i in "$R/etcd:$ETCD_IMAGE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" "$R/pause:$PAUSE_IMAGE_TAG" "$KINDNETD_IMAGE" "$LPP_IMAGE" "$LPH_IMAGE"; do docker image inspect -f '{{.Id}}' "$i"; done
+  for i in "$R/etcd:$ETCD_IMAGE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" "$R/pause:$PAUSE_IMAGE_TAG" "$KIND_KINDNETD_IMAGE" "$KIND_LOCAL_PATH_PROVISIONER_IMAGE" "$KIND_LOCAL_PATH_HELPER_IMAGE"; do docker image inspect -f '{{.Id}}' "$i"; done
   sha256sum "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" | cut -c1-64; } | sha256sum | cut -c1-12)
 NODE_IMAGE="localhost:$LAB_REGISTRY_PORT/hermetic/kind-node:$K8S_VERSION-$NODE_KEY"
 echo "$NODE_IMAGE" > "$LAB_CACHE/node-image"
@@ -121,8 +114,8 @@ build_node_image() {
   # the other images too, with a 'repositories' index (read first by kind)
   # naming all of them, fully qualified.
   docker save -o "$work/extra.tar" "$R/kube-proxy:$K8S_VERSION" "$R/etcd:$ETCD_IMAGE_TAG" \
-    "$R/coredns/coredns:$COREDNS_VERSION" "$R/pause:$PAUSE_IMAGE_TAG" "$SANDBOX_PAUSE" \
-    "$KINDNETD_IMAGE" "$LPP_IMAGE" "$LPH_IMAGE"
+    "$R/coredns/coredns:$COREDNS_VERSION" "$R/pause:$PAUSE_IMAGE_TAG" "$KIND_SANDBOX_IMAGE" \
+    "$KIND_KINDNETD_IMAGE" "$KIND_LOCAL_PATH_PROVISIONER_IMAGE" "$KIND_LOCAL_PATH_HELPER_IMAGE"
   python3 "$HERMETIC_DIR/archive-index.py" "$work/extra.tar" "$b/kube-proxy.tar"
   rm -f "$work/extra.tar"
   tar -C "$work" -czf "$work/kubernetes-server-linux-amd64.tar.gz" kubernetes
@@ -134,8 +127,8 @@ build_node_image() {
 restore_or "$NODE_IMAGE" timed node-image build_node_image
 
 timed registry-fill "$HERMETIC_DIR/registry-up.sh" push \
-  docker.io/library/nginx:latest "$KINDNETD_IMAGE" "$LPP_IMAGE" "$LPH_IMAGE" \
-  "$R/pause:$PAUSE_IMAGE_TAG" "$SANDBOX_PAUSE" "$R/etcd:$ETCD_IMAGE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" \
+  docker.io/library/nginx:latest "$KIND_KINDNETD_IMAGE" "$KIND_LOCAL_PATH_PROVISIONER_IMAGE" "$KIND_LOCAL_PATH_HELPER_IMAGE" \
+  "$R/pause:$PAUSE_IMAGE_TAG" "$KIND_SANDBOX_IMAGE" "$R/etcd:$ETCD_IMAGE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" \
   "$R/kube-apiserver:$K8S_VERSION" "$R/kube-controller-manager:$K8S_VERSION" \
   "$R/kube-scheduler:$K8S_VERSION" "$R/kube-proxy:$K8S_VERSION"
 

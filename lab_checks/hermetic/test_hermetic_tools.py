@@ -1,14 +1,20 @@
 """Fast checks (no cluster, no Docker) of the helper programs of the hermetic
-cluster build: the OCI runtime shim and the archive re-indexer."""
+cluster build: the OCI runtime shim, the archive re-indexer, the registry's
+paths, and the kind image names pinned in versions.env."""
 import importlib.machinery
 import importlib.util
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
+
+import pytest
+from hermetic_env import read_versions
 
 HERE = Path(__file__).resolve().parent
 
@@ -113,3 +119,37 @@ def test_registry_paths_and_mirror_config(tmp_path):
         text = (hosts / reg / "hosts.toml").read_text()
         assert '[host."http://reg-x:5000"]' in text
         assert 'capabilities = ["pull", "resolve"]' in text
+
+
+# Where kind v0.30.0's source names the images the pins in versions.env stand for: versions.env key ->
+# (file in the sigs.k8s.io/kind module, pattern whose group is the image name).
+KIND_IMAGE_SOURCES = {
+    "KIND_KINDNETD_IMAGE": ("pkg/build/nodeimage/const_cni.go", r'^const kindnetdImage = "(.*)"'),
+    "KIND_LOCAL_PATH_PROVISIONER_IMAGE": ("pkg/build/nodeimage/const_storage.go",
+                                          r'^const storageProvisionerImage = "(.*)"'),
+    "KIND_LOCAL_PATH_HELPER_IMAGE": ("pkg/build/nodeimage/const_storage.go", r'^const storageHelperImage = "(.*)"'),
+    "KIND_SANDBOX_IMAGE": ("images/base/files/etc/containerd/config.toml", r'^\s*sandbox_image = "(.*)"'),
+}
+
+
+def go_module_caches() -> list[Path]:
+    """The lab's Go module cache (lib.sh's GOMODCACHE, which build-go-tools.sh fills), then go's own."""
+    lab = subprocess.run(["bash", "-c", f'. {HERE}/lib.sh && echo "$GOMODCACHE"'],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    go = shutil.which("go")
+    default = subprocess.run([go, "env", "GOMODCACHE"], capture_output=True, text=True).stdout.strip() if go else ""
+    return [Path(p) for p in (lab, default) if p]
+
+
+def test_pinned_kind_image_names_are_those_of_kinds_source():
+    """The node image must carry the CNI, storage and sandbox images under the very names kind's
+    manifests and containerd config ask for; versions.env pins them, kind's source defines them."""
+    pinned = read_versions(HERE / "versions.env")
+    places = [cache / "sigs.k8s.io" / f"kind@{pinned['KIND_VERSION']}" for cache in go_module_caches()]
+    src = next((p for p in places if p.is_dir()), None)
+    if src is None:
+        pytest.skip("kind's module source is not in a local Go module cache (looked in "
+                    + ", ".join(map(str, places)) + "); make cluster-images downloads it")
+    for key, (path, pattern) in KIND_IMAGE_SOURCES.items():
+        found = re.findall(pattern, (src / path).read_text(), re.MULTILINE)
+        assert found == [pinned[key]], f"{key}={pinned[key]} in versions.env, kind's {path} says {found}"
