@@ -2,21 +2,20 @@
 # top-level Makefile, or run alone: make -f lab_checks/hermetic/cluster.mk TARGET
 #
 #   docker-up       a Docker engine answers (installs/starts dockerd offline as root on Debian)
-#   cluster-images  build every image offline (no-op online); cached under $(LAB_CACHE)
-#   cluster-up      create (or reuse) kind cluster $(LAB_CLUSTER); waits for node Ready + CoreDNS
+#   cluster-images  build every image offline (no-op online); cached under $LAB_CACHE
+#   cluster-up      create (or reuse) kind cluster $LAB_CLUSTER; waits for node Ready + CoreDNS
 #   cluster-down    delete it
 #   cluster-test    pytest -m cluster on a fresh cluster (deletes it at the end)
 #   registry-up     start the local registry; kind-path / cluster-kubeconfig print paths
 #
 # LAB_OFFLINE=1 forces the offline build, LAB_OFFLINE=0 the public images;
 # unset: CI is offline, elsewhere a short probe of the public registry decides.
-# Kubeconfig: $(LAB_CACHE)/kubeconfig-$(LAB_CLUSTER)
+# LAB_CACHE, LAB_CLUSTER (set in the environment or on make's command line) and their defaults are
+# lib.sh's, which every script here sources. Kubeconfig: $LAB_CACHE/kubeconfig-$LAB_CLUSTER
+# (make cluster-kubeconfig prints it).
 
 LAB_HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-LAB_CACHE ?= $(HOME)/.cache/kubectl-inject-lab
-LAB_CLUSTER ?= istio-lab
 PYTHON ?= .venv/bin/python
-export LAB_CACHE LAB_CLUSTER
 
 .PHONY: docker-up cluster-images cluster-up cluster-down cluster-test registry-up kind-path cluster-kubeconfig
 

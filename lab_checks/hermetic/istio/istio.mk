@@ -7,7 +7,7 @@
 #   istioctl-path   print the path of the istioctl built here (building it if needed)
 #   istio-test      pytest -m cluster on test_istio_images.py (cluster and Istio must be up)
 #
-# Versions: versions.env beside this file. Cache: $(LAB_CACHE)/istio/<version>.
+# Versions: versions.env beside this file. Cache: $LAB_CACHE/istio/<version> (LAB_CACHE: see ../lib.sh).
 
 ISTIO_HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 # istio-images needs the cluster part's images (the lab registry's own image among them). Run alone,
@@ -15,9 +15,7 @@ ISTIO_HERMETIC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 ifndef LAB_HERMETIC_DIR
 include $(ISTIO_HERMETIC_DIR)/../cluster.mk
 endif
-LAB_CACHE ?= $(HOME)/.cache/kubectl-inject-lab
 PYTHON ?= .venv/bin/python
-export LAB_CACHE
 
 .PHONY: istio-binaries istio-images istio-up istioctl-path istio-test
 
