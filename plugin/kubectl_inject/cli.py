@@ -15,10 +15,11 @@ from .config_source import read_file, resolve
 from .errors import InjectError
 from .explain import explain
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
-from .inject import Settings, inject_text, istio_release_of
+from .inject import Settings, inject_text
 from .load_config import parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
 from .output import write_all_atomically, write_atomically
+from .releases import istio_release_of, profile_for, unknown_release_notice
 
 EXAMPLES = """\
 examples:
@@ -69,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_settings(args):
-    """Resolve the config pieces (files / cluster / built-in) and parse them."""
+    """Resolve the config pieces (files / cluster / built-in) and parse them; also the notice
+    for a release with no profile of its own ("" if none)."""
     target = cluster_target(args)
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
     resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
@@ -80,11 +82,13 @@ def load_settings(args):
     injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
     values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
     release = istio_release_of(values)
+    profile = profile_for(release)
     native = None
     if resolved.from_cluster:
-        native = native_sidecars(target, release)
+        native = native_sidecars(target, profile)
     return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision,
-                    istio_release=release, native_sidecars_setting=native), resolved
+                    release=profile, native_sidecars_setting=native), resolved, \
+        unknown_release_notice(release)
 
 
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -128,9 +132,10 @@ def run(argv) -> int:
         raise InjectError("--in-place rewrites input files: it cannot be used with -f - or -o")
     inputs = [(path, _read(path, "input file")) for path in paths]
 
-    settings, resolved = load_settings(args)
-    if resolved.notice:
-        print(resolved.notice, file=sys.stderr)
+    settings, resolved, release_notice = load_settings(args)
+    for notice in (resolved.notice, release_notice):
+        if notice:
+            print(notice, file=sys.stderr)
 
     warnings = []
     if args.explain:

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from .errors import InjectError
+from .releases import ReleaseProfile
 
 DEFAULT_NAMESPACE = "istio-system"
 
@@ -99,18 +100,18 @@ def _api(target: ClusterTarget, path: str):
     return api_client
 
 
-def native_sidecars(target: ClusterTarget, release: tuple | None) -> bool:
+def native_sidecars(target: ClusterTarget, release: ReleaseProfile) -> bool:
     """Whether this control plane injects native sidecars, decided as Istio decides.
 
     In cluster mode istioctl sends the Pod to istiod's injection webhook, so istiod's own
     ENABLE_NATIVE_SIDECARS governs (not the caller's environment): we read it from the istiod
-    Deployment. "auto" (the default since Istio 1.27) means: when every node's kubelet is 1.33
-    or newer.
+    Deployment. "auto" (the default of the releases whose native_sidecars_auto_by_default is
+    set) means: when every node's kubelet is 1.33 or newer.
     """
     path = _first_existing(target)
     mode = _istiod_env(target, path, "ENABLE_NATIVE_SIDECARS") if path is not None else None
     if mode is None:
-        mode = "auto" if release is not None and release >= (1, 27) else "false"
+        mode = "auto" if release.native_sidecars_auto_by_default else "false"
     if mode != "auto":
         return mode == "true"
     if path is None:

@@ -8,9 +8,9 @@ import sys
 from .cluster_config import native_sidecars, read_cluster_config
 from .config_source import builtin_versions, resolve
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
-from .inject import istio_release_of
 from .load_config import parse_values
 from .output import write_atomically
+from .releases import istio_release_of, profile_for
 
 PULL_FILES = (("config", "inject-config.yaml", "--injectConfigFile"),
               ("values", "values.yaml", "--valuesFile"),
@@ -49,7 +49,7 @@ def _pull(args) -> int:
     print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
           f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}")
     # Native sidecars are decided by istiod's environment and the nodes, not by these files.
-    native = native_sidecars(target, istio_release_of(parse_values(texts["values"])))
+    native = native_sidecars(target, profile_for(istio_release_of(parse_values(texts["values"]))))
     print(f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
           f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
     return 0

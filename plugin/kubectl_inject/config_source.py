@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, read_cluster_config
 from .errors import InjectError
+from .releases import default_builtin
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin")
-DEFAULT_ISTIO_VERSION = "1.22.0"
+DEFAULT_ISTIO_VERSION = default_builtin()
 PIECES = (("config", "--injectConfigFile", "template.yaml"),
           ("values", "--valuesFile", "values.yaml"),
           ("mesh", "--meshConfigFile", "mesh.yaml"))

@@ -24,6 +24,7 @@ from .merge import (apply_overlay, empty_pod, find_container, load_overlay,
 from .meshconfig import mesh_for_pod
 from .policy import injection_required
 from .postprocess import post_process
+from .releases import ReleaseProfile, profile_for
 from .render import proxy_image, render, template_data
 from .validate_annotations import validate_annotations
 from .workloads import INJECTABLE_KINDS, pod_template
@@ -43,14 +44,8 @@ class Settings:
     # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
     # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
     webhook_policy: bool = False
-    # Which istioctl release to reproduce (major, minor); None = the lab's 1.22 behaviour.
-    istio_release: tuple | None = None
-
-    @property
-    def omits_zero_creation_timestamp(self) -> bool:
-        """istioctl 1.28+ is built on k8s.io/apimachinery 0.34+, whose ObjectMeta marks
-        creationTimestamp `omitzero`: it no longer prints `creationTimestamp: null`."""
-        return self.istio_release is not None and self.istio_release >= (1, 28)
+    # Which istioctl release to reproduce (releases.profile_for; default: the lab's 1.22).
+    release: ReleaseProfile = field(default_factory=lambda: profile_for(None))
 
     # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
     # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
@@ -73,7 +68,7 @@ def inject_text(text: str, settings: Settings, warn=lambda message: None) -> str
             out.append(raw)
         else:
             injected = inject_object(obj, settings, warn)
-            if settings.omits_zero_creation_timestamp:
+            if settings.release.omits_zero_creation_timestamp:
                 _drop_zero_creation_timestamps(injected)
             out.append(goyaml.dump(injected))
         out.append("---\n")
@@ -89,15 +84,6 @@ def _drop_zero_creation_timestamps(node) -> None:
     elif isinstance(node, list):
         for value in node:
             _drop_zero_creation_timestamps(value)
-
-
-def istio_release_of(values) -> tuple | None:
-    """The Istio release an injector config belongs to, from its image tag (e.g. 1.30.4,
-    1.30.4-distroless); None when the tag is not a release (latest, a commit...)."""
-    import re
-    tag = values.get("global", "tag", default="")
-    match = re.match(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$", str(tag))
-    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def decode(raw: str):

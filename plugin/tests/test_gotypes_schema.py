@@ -1,4 +1,6 @@
 """The generated Go type schema and its lookups."""
+import pytest
+
 from kubectl_inject.gotypes import schema
 
 CONTAINER = "k8s.io/api/core/v1.Container"
@@ -60,3 +62,44 @@ def test_go_type_string():
     assert schema.go_type_string("*k8s.io/api/core/v1.Probe") == "*v1.Probe"
     assert schema.go_type_string("[]byte") == "[]uint8"
     assert schema.go_type_string("interface{}") == "interface {}"
+
+
+# The Kubernetes types of the k8s.io/api versions Istio releases build with (releases.py).
+VOLUME_SOURCE = "k8s.io/api/core/v1.VolumeSource"
+POD_SPEC = "k8s.io/api/core/v1.PodSpec"
+
+
+@pytest.mark.parametrize("line", sorted(schema.K8S_SCHEMA_FILES))
+def test_every_k8s_api_schema_loads(line):
+    s = schema.for_k8s_api(line)
+    assert s is schema.for_k8s_api(line + ".0"), "read once"
+    assert s.modules()["k8s.io/api"].startswith(line + ".")
+    assert s.modules()["k8s.io/apimachinery"].startswith(line + ".")
+    assert s.kinds()["v1/Pod"] == POD and s.kinds() == schema.kinds()
+    assert s.field_info(POD, "spec").type == POD_SPEC
+    assert s.has_type("istio.io/api/mesh/v1alpha1.ProxyConfig"), "with the mesh types"
+
+
+def test_v0_30_is_the_default_schema():
+    assert schema.for_k8s_api("v0.30.0") is schema.default()
+    with pytest.raises(ValueError):
+        schema.for_k8s_api("v0.29.0")
+
+
+@pytest.mark.parametrize("line,struct,json_name", [
+    ("v0.31", VOLUME_SOURCE, "image"),                         # ImageVolumeSource
+    ("v0.32", POD_SPEC, "resources"),                          # Pod-level resources (alpha)
+    ("v0.31", "k8s.io/api/core/v1.PodSecurityContext", "supplementalGroupsPolicy"),
+])
+def test_newer_k8s_api_knows_fields_v0_30_lacks(line, struct, json_name):
+    assert schema.field_info(struct, json_name) is None
+    for newer in (l for l in schema.K8S_SCHEMA_FILES if tuple(map(int, l[1:].split("."))) >=
+                  tuple(map(int, line[1:].split(".")))):
+        assert schema.for_k8s_api(newer).field_info(struct, json_name) is not None, newer
+
+
+def test_omitzero_is_recorded_from_apimachinery_v0_34():
+    def omitzero(line):
+        fields = schema.for_k8s_api(line).type_info("k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta")["fields"]
+        return next(f for f in fields if f["json"] == "creationTimestamp").get("omitzero", False)
+    assert [omitzero(l) for l in ("v0.30", "v0.33", "v0.34", "v0.35")] == [False, False, True, True]

@@ -5,6 +5,9 @@
 // ../../kubectl_inject/gotypes/schema/k8s.json and mesh.json. The module
 // versions are pinned in go.mod to what Istio 1.22.0 built with, and recorded
 // in each file's "modules" so a reader can tell what the schema describes.
+// Another k8s.io/api is the same program built with another module file:
+// `go run -modfile=versions/k8s-v0.31.mod . -k8s k8s-v0.31.json -mesh ""`
+// (gen-k8s.sh writes the module file and runs it; see README.md).
 //
 // Only reflection is used: the struct tags (json, patchStrategy,
 // patchMergeKey, protobuf) and the protobuf descriptors are the source of
@@ -14,6 +17,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,6 +61,7 @@ type field struct {
 	Go            string `json:"go"`
 	JSON          string `json:"json"`
 	OmitEmpty     bool   `json:"omitempty"`
+	OmitZero      bool   `json:"omitzero,omitempty"`
 	Inline        bool   `json:"inline"`
 	Type          string `json:"type"`
 	PatchStrategy string `json:"patchStrategy"`
@@ -270,6 +275,7 @@ func (g *generator) goStruct(t reflect.Type, info *typeInfo) {
 			Go:            sf.Name,
 			JSON:          name,
 			OmitEmpty:     opts["omitempty"],
+			OmitZero:      opts["omitzero"],
 			PatchStrategy: sf.Tag.Get("patchStrategy"),
 			PatchMergeKey: sf.Tag.Get("patchMergeKey"),
 		}
@@ -392,9 +398,12 @@ func write(path string, s *schemaFile) {
 }
 
 func main() {
+	k8sFile := flag.String("k8s", "k8s.json", "file name of the Kubernetes schema in the output directory")
+	meshFile := flag.String("mesh", "mesh.json", `file name of the mesh schema ("": not written)`)
+	flag.Parse()
 	outDir := filepath.Join("..", "..", "kubectl_inject", "gotypes", "schema")
-	if len(os.Args) > 1 {
-		outDir = os.Args[1]
+	if flag.NArg() > 0 {
+		outDir = flag.Arg(0)
 	}
 	g := &generator{types: map[string]*typeInfo{}, pending: map[string]bool{}}
 
@@ -427,13 +436,18 @@ func main() {
 		corev1.PodTemplateSpec{}, corev1.Namespace{}} {
 		g.ref(reflect.TypeOf(v))
 	}
-	g.ref(reflect.TypeOf(meshv1alpha1.MeshConfig{}))
-	g.ref(reflect.TypeOf(meshv1alpha1.ProxyConfig{}))
-	g.ref(reflect.TypeOf(meshv1alpha1.MeshNetworks{}))
-	// Record the template data struct under Istio's name.
+	// The mesh types only when mesh.json is written: istio.io/api v1.22.0's descriptors name
+	// apimachinery's gogo LabelSelector message, which k8s.io/apimachinery v0.35 no longer is
+	// (resolving them panics there). Nothing of k8s.json comes from them alone.
 	std := &typeInfo{Kind: "struct"}
-	g.goStruct(reflect.TypeOf(SidecarTemplateData{}), std)
-	std.Methods = []string{}
+	if *meshFile != "" {
+		g.ref(reflect.TypeOf(meshv1alpha1.MeshConfig{}))
+		g.ref(reflect.TypeOf(meshv1alpha1.ProxyConfig{}))
+		g.ref(reflect.TypeOf(meshv1alpha1.MeshNetworks{}))
+		// Record the template data struct under Istio's name.
+		g.goStruct(reflect.TypeOf(SidecarTemplateData{}), std)
+		std.Methods = []string{}
+	}
 
 	k8s := &schemaFile{
 		Modules: moduleVersions("k8s.io/api", "k8s.io/apimachinery", "github.com/openshift/api"),
@@ -453,6 +467,8 @@ func main() {
 		}
 	}
 	mesh.Types[sidecarTemplateDataName] = std
-	write(filepath.Join(outDir, "k8s.json"), k8s)
-	write(filepath.Join(outDir, "mesh.json"), mesh)
+	write(filepath.Join(outDir, *k8sFile), k8s)
+	if *meshFile != "" {
+		write(filepath.Join(outDir, *meshFile), mesh)
+	}
 }
