@@ -16,6 +16,7 @@ from . import prometheus
 from .choose_template import choose_templates
 from .constants import NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION
 from .errors import InjectError
+from .gostd.strconv import quote
 from .gotypes.typed import TypeError as GoTypeError
 from .gotypes.typed import json_kind, normalize
 from .load_config import InjectorConfig, ValuesConfig
@@ -127,7 +128,7 @@ def inject_object(obj: dict, settings: Settings, warn) -> dict:
     namespace = metadata.get("namespace") or owner.get("namespace", "")
     full_name = f"{owner['namespace']}/{name}" if owner.get("namespace") else name
     kind = template.type_meta.get("kind", "")
-    described = f"{kind} {_go_quote(full_name)}" if kind else _go_quote(full_name)
+    described = f"{kind} {quote(full_name)}" if kind else quote(full_name)
 
     if spec.get("hostNetwork"):
         warn(f"===> Skipping injection because {described} has host networking enabled\n")
@@ -135,33 +136,35 @@ def inject_object(obj: dict, settings: Settings, warn) -> dict:
 
     # corev1.Pod{ObjectMeta, Spec} as Go marshals it; both parts are already typed.
     pod = {"metadata": copy.deepcopy(metadata), "spec": copy.deepcopy(spec), "status": {}}
+    # istioctl applies proxy.istio.io/config before it decides whether to inject, so an invalid
+    # annotation fails even on a Pod that is not injected
+    mesh = mesh_for_pod(settings.mesh, pod["metadata"].get("annotations") or {})
     if not _required(pod, settings, namespace):
         warn(f"===> Skipping injection because {described} has sidecar injection disabled\n")
         return obj
 
-    injected = inject_pod(pod, owner, template.type_meta, settings)
+    injected = inject_pod(pod, owner, template.type_meta, settings, mesh)
     template.replace(injected["metadata"], injected["spec"])
     return obj
 
 
-def _go_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _required(pod: dict, settings: Settings, namespace: str) -> bool:
-    meta = dict(pod["metadata"])
-    meta.setdefault("namespace", namespace)
+    meta = pod["metadata"]
     if settings.webhook_policy:
+        # the webhook sees the Pod in the namespace it is created in
+        meta = {**meta, "namespace": meta.get("namespace") or namespace}
         config = settings.injector
         return injection_required(pod["spec"], meta, config.policy or "enabled",
                                   config.never_inject_selector, config.always_inject_selector)
+    # kube-inject checks the Pod template's own metadata: a Deployment's template has no
+    # namespace, so a workload in kube-system is not an ignored namespace there
     return injection_required(pod["spec"], meta, "enabled")
 
 
-def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings) -> dict:
-    """Istio's injectPod: the fully injected Pod (metadata and spec)."""
+def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings, mesh) -> dict:
+    """Istio's injectPod: the fully injected Pod (metadata and spec), with the mesh config the
+    Pod's proxy.istio.io/config annotation gives (meshconfig.mesh_for_pod)."""
     annotations = pod["metadata"].get("annotations") or {}
-    mesh = mesh_for_pod(settings.mesh, annotations)
     proxy_config = mesh.default_config()
 
     validate_annotations(annotations)

@@ -36,3 +36,57 @@ def test_prometheus_annotations_env_is_in_struct_field_order(tmp_path, monkeypat
     value = next(e["value"] for e in proxy["env"] if e["name"] == "ISTIO_PROMETHEUS_ANNOTATIONS")
     assert value == '{"scrape":"true","path":"/metrics","port":"9090"}'
     assert list(json.loads(value)) == ["scrape", "path", "port"]
+
+
+def _run(tmp_path, monkeypatch, manifest: str):
+    path = tmp_path / "in.yaml"
+    path.write_text(manifest)
+    return run_cli(["--offline", "-f", str(path)], {}, monkeypatch)
+
+
+DEPLOYMENT_IN_KUBE_SYSTEM = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent
+  namespace: kube-system
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - name: agent
+        image: agent
+"""
+
+
+def test_workload_in_kube_system_is_injected_as_istioctl_does(tmp_path, monkeypatch):
+    # kube-inject asks injectRequired about the Pod template's own metadata, whose namespace is
+    # empty: the ignored namespaces (kube-system, kube-public) never match a workload's template
+    code, out, err = _run(tmp_path, monkeypatch, DEPLOYMENT_IN_KUBE_SYSTEM)
+    assert code == 0, err
+    containers = next(yaml.safe_load_all(out))["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["agent", "istio-proxy"]
+
+
+def test_pod_in_kube_system_is_skipped(tmp_path, monkeypatch):
+    # a Pod's template is the Pod itself: its own namespace is checked
+    pod = SCRAPED_POD.replace("  name: metrics\n", "  name: metrics\n  namespace: kube-system\n")
+    code, out, err = _run(tmp_path, monkeypatch, pod)
+    assert code == 0, err
+    assert "istio-proxy" not in out
+    assert "has sidecar injection disabled" in err
+
+
+def test_invalid_proxy_config_fails_even_when_injection_is_disabled(tmp_path, monkeypatch):
+    # istioctl applies proxy.istio.io/config (mesh.ApplyProxyConfig) before injectRequired
+    pod = SCRAPED_POD.replace('    prometheus.io/scrape: "true"\n',
+                              '    sidecar.istio.io/inject: "false"\n'
+                              '    proxy.istio.io/config: "concurrency: [not a number]"\n')
+    code, out, err = _run(tmp_path, monkeypatch, pod)
+    assert code == 1 and out == ""
+    assert err.splitlines()[-1] == ("Error: could not parse proxy config: json: cannot unmarshal "
+                                    "array into Go value of type int32")
