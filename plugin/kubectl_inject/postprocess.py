@@ -242,8 +242,10 @@ def _reorder(pod: dict, hold_application: bool) -> None:
     for the proxy; istio-init last among init containers so it does not black-hole the others,
     or, with native sidecars, init -> proxy -> rest."""
     spec = pod.setdefault("spec", {})
-    if spec.get("containers"):
-        spec["containers"] = _move(spec["containers"], PROXY_CONTAINER, "first" if hold_application else "last")
+    # Istio's modifyContainers always returns a fresh, non-nil slice: a Pod left with no
+    # containers (its proxy a native sidecar) prints `containers: []`, not null
+    spec["containers"] = _move(spec.get("containers") or [], PROXY_CONTAINER,
+                               "first" if hold_application else "last")
     init = spec.get("initContainers")
     if not init:
         return

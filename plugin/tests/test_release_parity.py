@@ -90,3 +90,16 @@ def test_invalid_proxy_config_fails_even_when_injection_is_disabled(tmp_path, mo
     assert code == 1 and out == ""
     assert err.splitlines()[-1] == ("Error: could not parse proxy config: json: cannot unmarshal "
                                     "array into Go value of type int32")
+
+
+def test_native_sidecar_pod_without_containers_prints_an_empty_list(tmp_path, monkeypatch):
+    # reorderPod assigns modifyContainers' result, a non-nil slice, to pod.Spec.Containers
+    path = tmp_path / "in.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  initContainers:\n"
+                    "  - name: init\n    image: busybox\n")
+    code, out, err = run_cli(["--istio-version", "1.30.4", "-f", str(path)],
+                             {"ENABLE_NATIVE_SIDECARS": "true"}, monkeypatch)
+    assert code == 0, err
+    assert "\n  containers: []\n" in out and "containers: null" not in out.split("spec:")[1]
+    assert [c["name"] for c in next(yaml.safe_load_all(out))["spec"]["initContainers"]] == \
+        ["istio-init", "istio-proxy", "init"]
