@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# cluster.sh up|down|status -- manage the named kind cluster ($LAB_CLUSTER,
-# default istio-lab). The kubeconfig is written to
+# cluster.sh up|down|status|kubeconfig -- manage the named kind cluster ($LAB_CLUSTER,
+# default istio-lab): up reuses it when it runs and is healthy, else (re)creates it; status
+# checks that it runs and answers, creating nothing. The kubeconfig is written to
 # $LAB_CACHE/kubeconfig-$LAB_CLUSTER (also printed by `cluster.sh kubeconfig`).
 # Offline: uses the node image from build-images.sh and the local registry as
 # containerd mirror for docker.io, registry.k8s.io, quay.io, gcr.io, ghcr.io.
@@ -25,6 +26,11 @@ exists() { "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$LAB_CLUSTER"; }
 node_running() {
   [ "$(docker inspect -f '{{.State.Running}}' "$LAB_CLUSTER-control-plane" 2>/dev/null)" = true ]
 }
+# The API server's host port changes when the node container restarts: a running cluster's
+# kubeconfig is rewritten from kind's before use.
+write_kubeconfig() {
+  "$KIND_BIN" get kubeconfig --name "$LAB_CLUSTER" > "$KUBECONFIG_PATH.tmp" && mv "$KUBECONFIG_PATH.tmp" "$KUBECONFIG_PATH"
+}
 
 # wait_ready [SECONDS]: node Ready and CoreDNS rolled out; returns 1 on timeout.
 wait_ready() {
@@ -45,7 +51,7 @@ up() {
   [ -x "$KIND_BIN" ] || "$HERMETIC_DIR/build-go-tools.sh" kind
   local reused=""
   if exists && node_running; then
-    "$KIND_BIN" get kubeconfig --name "$LAB_CLUSTER" > "$KUBECONFIG_PATH"
+    write_kubeconfig
     # A cluster left from an earlier run (e.g. before dockerd restarted) may
     # be broken: reuse it only when it is healthy within a minute.
     if wait_ready 60; then
@@ -102,6 +108,13 @@ YAML
   printf '%s cluster-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
 }
 
+# status: is the cluster running (exit 1, quietly, when not) and answering? Creates or repairs nothing.
+status() {
+  exists && node_running || return 1
+  write_kubeconfig
+  kc get nodes --request-timeout=15s
+}
+
 down() {
   if [ -x "$KIND_BIN" ] && exists; then
     "$KIND_BIN" delete cluster --name "$LAB_CLUSTER" --kubeconfig "$KUBECONFIG_PATH" >&2
@@ -113,7 +126,7 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  status) exists && node_running && kc get nodes ;;
+  status) status ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
   *) die "usage: $0 up|down|status|kubeconfig" ;;
 esac
