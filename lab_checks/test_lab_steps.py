@@ -1,8 +1,10 @@
 """The sidecar-injection lab, step by step, run for real on a cluster with Istio.
 
-Each test is one step of the lab, in the lab's order; its docstring is the lab's instruction and
-its assertions are what the student should see. `make verify-lab` runs them (see README, "The lab
-suite"); a step whose prerequisite failed is reported as "not run".
+Each test is one step of the lab (`lab_step(N)`: number, name, the lab's commands and the steps it
+depends on are in steps.STEPS, and the test runs those commands verbatim); its docstring says what
+the step is for and its assertions are what the student should see. `make verify-lab` runs them (see
+README, "The lab suite"); lab_plugin.py orders them and reports a step whose prerequisite failed as
+"not run".
 """
 from __future__ import annotations
 
@@ -14,19 +16,16 @@ import pytest
 import yaml
 from deepdiff import DeepDiff
 
-from labkit import StepFailed, diagnose_pod, last_line, pod_is_ready, pod_summary, stuck_reason, wait_for
+from lab_plugin import StepFailed
+from labkit import diagnose_pod, last_line, pod_is_ready, pod_summary, stuck_reason, wait_for
+from steps import POD
 
 pytestmark = pytest.mark.lab
 
-POD = "mywebserver"
 # The istio-init arguments as the lab prints them (`-x ""` is one empty argument).
 LAB_IPTABLES_ARGS = ["istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT",
                      "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]
 LAB_PROXY_ARGS = ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local"]
-
-
-def step(number, title, command, depends=()):
-    return pytest.mark.lab_step(number, title, command, depends=depends)
 
 
 def must(res, what):
@@ -69,10 +68,10 @@ def proxy_image(values: dict) -> str:
 
 # --------------------------------------------------------------------------------------------
 
-@step(1, "Generate", "kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml")
-def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_state):
-    """Generate a Pod manifest: kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml"""
-    must(lab.sh("kubectl run mywebserver --image nginx --dry-run=client -oyaml > nginx-pod.yaml"), "kubectl run")
+@pytest.mark.lab_step(1)
+def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_step, lab_state):
+    """Generate the Pod manifest the lab transforms, without creating the Pod (client-side dry run)."""
+    must(lab.sh(lab_step.command), "kubectl run")
     pod = load_pod(lab.workdir / "nginx-pod.yaml", "nginx-pod.yaml")
     meta = pod.get("metadata", {})
     containers = pod.get("spec", {}).get("containers") or []
@@ -89,10 +88,10 @@ def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_state):
     lab_state["nginx_pod"] = pod
 
 
-@step(2, "Usage", "kubectl inject --help")
-def test_2_kubectl_inject_help_shows_filename_and_output_flags(lab_shell):
-    """Show the plugin's usage: kubectl inject --help lists -f/--filename and -o/--output."""
-    res = must(lab_shell.sh("kubectl inject --help"), "kubectl inject --help")
+@pytest.mark.lab_step(2)
+def test_2_kubectl_inject_help_shows_filename_and_output_flags(lab_shell, lab_step):
+    """Show the plugin's usage: it lists -f/--filename and -o/--output."""
+    res = must(lab_shell.sh(lab_step.command), "kubectl inject --help")
     missing = [flags for flags, pattern in (("-f/--filename", r"(?m)^\s*-f\b[^\n]*--filename\b"),
                                              ("-o/--output", r"(?m)^\s*-o\b[^\n]*--output\b"))
                if not re.search(pattern, res.stdout)]
@@ -100,11 +99,10 @@ def test_2_kubectl_inject_help_shows_filename_and_output_flags(lab_shell):
         raise StepFailed(f"kubectl inject --help does not show {', '.join(missing)}", res.stdout)
 
 
-@step(3, "Transform", "kubectl inject --filename ./nginx-pod.yaml > transformed.yaml", depends=(1, 2))
-def test_3_transform_with_the_cluster_istio_configuration(lab, istio, lab_state, request):
-    """Inject the sidecar with the cluster's Istio configuration:
-    kubectl inject --filename ./nginx-pod.yaml > transformed.yaml"""
-    must(lab.sh("kubectl inject --filename ./nginx-pod.yaml > transformed.yaml"), "kubectl inject")
+@pytest.mark.lab_step(3)
+def test_3_transform_with_the_cluster_istio_configuration(lab, lab_step, istio, lab_state, request):
+    """Inject the sidecar into the manifest with the cluster's Istio configuration."""
+    must(lab.sh(lab_step.command), "kubectl inject")
     text = (lab.workdir / "transformed.yaml").read_text()
     pod = load_pod(lab.workdir / "transformed.yaml", "transformed.yaml")
     original = lab_state["nginx_pod"]
@@ -180,21 +178,21 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, istio, lab_state,
     lab_state["transformed"] = pod
 
 
-@step(4, "Entrypoint", "crictl inspecti <proxyv2 image> (on the node): entrypoint is pilot-agent", depends=(3,))
-def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_state):
-    """Look at the proxyv2 image's configuration: its entrypoint is pilot-agent."""
+@pytest.mark.lab_step(4)
+def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_step, lab_state):
+    """Look at the proxyv2 image's configuration on the node: its entrypoint is pilot-agent."""
     image = lab_state["proxy_image"]
     if lab.node_container:
         where = f"node {lab.node_container}"
-        inspect = lab.run("docker", "exec", lab.node_container, "crictl", "inspecti", "-o", "json", image)
+        inspecti = shlex.split(lab_step.command.format(image=image))
+        inspect = lab.run("docker", "exec", lab.node_container, *inspecti)
         if not inspect.ok:
             # Not pulled yet: the node fetches it as it would for the Pod (through the cluster's mirror).
             pulled = lab.run("docker", "exec", lab.node_container, "crictl", "pull", image, timeout=600)
             if not pulled.ok:
                 raise StepFailed(f"image {image} is not on {where} and the node cannot pull it: "
                                  f"{last_line(pulled.stderr)}", inspect.describe() + "\n" + pulled.describe())
-            inspect = must(lab.run("docker", "exec", lab.node_container, "crictl", "inspecti", "-o", "json", image),
-                           f"crictl inspecti {image}")
+            inspect = must(lab.run("docker", "exec", lab.node_container, *inspecti), f"crictl inspecti {image}")
         data = json.loads(inspect.stdout)
         config = (((data.get("info") or {}).get("imageSpec") or {}).get("config")) or {}
     else:
@@ -210,16 +208,16 @@ def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_state):
                          f"image config: {config}")
 
 
-@step(5, "Apply", "kubectl apply -f transformed.yaml", depends=(3,))
-def test_5_apply_the_transformed_pod(lab):
-    """Create the Pod with its sidecar: kubectl apply -f transformed.yaml"""
-    res = must(lab.sh("kubectl apply -f transformed.yaml"), "kubectl apply")
+@pytest.mark.lab_step(5)
+def test_5_apply_the_transformed_pod(lab, lab_step):
+    """Create the Pod with its sidecar from the transformed manifest."""
+    res = must(lab.sh(lab_step.command), "kubectl apply")
     if f"pod/{POD} created" not in res.stdout:
         raise StepFailed(f"kubectl apply did not create pod/{POD}: {last_line(res.stdout)}", res.describe())
 
 
-@step(6, "Ready", "kubectl get pod mywebserver  (Running, READY 2/2)", depends=(5,))
-def test_6_pod_is_running_with_2_of_2_ready(lab, pytestconfig):
+@pytest.mark.lab_step(6)
+def test_6_pod_is_running_with_2_of_2_ready(lab, lab_step, pytestconfig):
     """Wait until the Pod is Running with READY 2/2 (bounded by --lab-ready-timeout, default 120 s)."""
     timeout = pytestconfig.getoption("lab_ready_timeout")
     seen = {"stuck": 0}
@@ -233,11 +231,11 @@ def test_6_pod_is_running_with_2_of_2_ready(lab, pytestconfig):
         seen["stuck"] = seen["stuck"] + 1 if stuck else 0
         if not pod_is_ready(pod):
             return False, pod_summary(pod), seen["stuck"] >= 2
-        # What the student looks at: kubectl's own STATUS and READY columns.
-        row = lab.kubectl("get", "pod", POD, "--no-headers")
-        cols = row.stdout.split()
-        seen["row"] = row.stdout.strip()
-        return row.ok and cols[1:3] == ["2/2", "Running"], f"READY {cols[1]} STATUS {cols[2]}" if len(cols) > 2 else row.stderr, False
+        # What the student looks at: kubectl's own READY and STATUS columns (below the header line).
+        table = lab.sh(lab_step.command)
+        cols = (table.stdout.splitlines()[1:] or [""])[0].split()
+        state = f"READY {cols[1]} STATUS {cols[2]}" if len(cols) > 2 else last_line(table.stderr)
+        return table.ok and cols[1:3] == ["2/2", "Running"], state, False
 
     ready, state, waited = wait_for(f"Pod {POD} Running 2/2", check, timeout, lab.progress)
     if not ready:
@@ -245,10 +243,10 @@ def test_6_pod_is_running_with_2_of_2_ready(lab, pytestconfig):
         raise StepFailed(reason, details)
 
 
-@step(7, "Processes", "kubectl exec mywebserver -c istio-proxy -- ps -ef", depends=(6,))
-def test_7_sidecar_runs_pilot_agent_and_envoy(lab):
-    """List the sidecar's processes: kubectl exec mywebserver -c istio-proxy -- ps -ef"""
-    res = lab.sh("kubectl exec mywebserver -c istio-proxy -- ps -ef")
+@pytest.mark.lab_step(7)
+def test_7_sidecar_runs_pilot_agent_and_envoy(lab, lab_step):
+    """List the sidecar's processes: pilot-agent as PID 1, Envoy as its child."""
+    res = lab.sh(lab_step.command)
     if not res.ok:
         reason, details = diagnose_pod(lab, POD, 0, "Running 2/2")
         raise StepFailed(f"kubectl exec failed: {last_line(res.stderr)}; {reason}", res.describe() + "\n" + details)
@@ -271,11 +269,11 @@ def test_7_sidecar_runs_pilot_agent_and_envoy(lab):
         raise StepFailed("ps -ef in istio-proxy: " + "; ".join(problems), res.stdout)
 
 
-@step(8, "Help", "kubectl exec mywebserver -c istio-proxy -- pilot-agent --help / pilot-agent istio-iptables --help",
-      depends=(7,))
-def test_8_pilot_agent_help_inside_the_sidecar(lab):
-    """Read pilot-agent's help inside the sidecar: pilot-agent --help and pilot-agent istio-iptables --help."""
-    agent = lab.sh("kubectl exec mywebserver -c istio-proxy -- pilot-agent --help")
+@pytest.mark.lab_step(8)
+def test_8_pilot_agent_help_inside_the_sidecar(lab, lab_step):
+    """Read pilot-agent's help inside the sidecar, and that of its istio-iptables command."""
+    agent_help, iptables_help = lab_step.commands
+    agent = lab.sh(agent_help)
     if not agent.ok:
         raise StepFailed(f"pilot-agent --help failed (exit {agent.returncode}): {last_line(agent.stderr)}",
                          agent.describe())
@@ -285,7 +283,7 @@ def test_8_pilot_agent_help_inside_the_sidecar(lab):
     for sub in ("proxy", "istio-iptables"):
         if sub not in listed:
             problems.append(f"pilot-agent --help lists no {sub} command (lists {listed})")
-    ipt = lab.sh("kubectl exec mywebserver -c istio-proxy -- pilot-agent istio-iptables --help")
+    ipt = lab.sh(iptables_help)
     if not ipt.ok:
         raise StepFailed(f"pilot-agent istio-iptables --help failed (exit {ipt.returncode}): {last_line(ipt.stderr)}",
                          ipt.describe())
@@ -298,11 +296,11 @@ def test_8_pilot_agent_help_inside_the_sidecar(lab):
         raise StepFailed("; ".join(problems), agent.stdout + "\n" + ipt.stdout)
 
 
-@step(9, "Cleanup", "kubectl delete -f transformed.yaml", depends=(5,))
-def test_9_delete_the_pod(lab, pytestconfig, request):
-    """Clean up: kubectl delete -f transformed.yaml; the Pod is gone within --lab-delete-timeout."""
+@pytest.mark.lab_step(9)
+def test_9_delete_the_pod(lab, lab_step, pytestconfig, request):
+    """Clean up: the Pod is gone within --lab-delete-timeout."""
     timeout = pytestconfig.getoption("lab_delete_timeout")
-    res = lab.sh("kubectl delete -f transformed.yaml", timeout=timeout)
+    res = lab.sh(lab_step.command, timeout=timeout)
     if not res.ok:
         if "NotFound" in res.stderr and lab.get_json("pod", POD) is None:
             # The lab's command errs only because the Pod is already gone: the outcome holds.
