@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -e .
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[lab]'
 	# byte-compile now: an editable install never does, and start-up time matters for a CLI
 	$(PYTHON) -m compileall -q plugin/kubectl_inject
 	touch $@
