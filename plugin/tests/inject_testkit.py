@@ -39,7 +39,12 @@ def kubectl_inject_command() -> list:
     return [sys.executable, os.path.join(ROOT, "kubectl-inject")]
 
 
-LAB_CACHE = os.environ.get("LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kubectl-inject-lab"))
+# The lab cache, as the hermetic build defines it (lab_checks/hermetic/hermetic_env.py, the one
+# Python definition; lib.sh is the shell one).
+sys.path.insert(0, os.path.join(ROOT, "lab_checks", "hermetic"))
+from hermetic_env import CACHE  # noqa: E402
+
+LAB_CACHE = str(CACHE)
 
 
 def run_cli(argv, env, monkeypatch):

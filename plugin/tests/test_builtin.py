@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from golden_cases import GOLDEN, SKIP_REASON, available, case_id, comparable, expected_output, load_cases, merge
-from inject_testkit import run_cli
+from inject_testkit import LAB_CACHE, run_cli
 from kubectl_inject.config_source import BUILTIN_DIR, builtin_versions
 
 LAB_VERSION = "1.22.0"
@@ -255,7 +255,6 @@ def test_differential_1_22(variant, tmp_path, monkeypatch):
 # 1.30.4 against the lab's own istioctl 1.30.4 build (helper "istio"), when it exists.
 # ---------------------------------------------------------------------------------------
 
-LAB_CACHE = os.environ.get("LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kubectl-inject-lab"))
 ISTIOCTL = os.path.join(LAB_CACHE, "istio", STABLE_VERSION, "bin", "istioctl")
 needs_istioctl = pytest.mark.skipif(not os.access(ISTIOCTL, os.X_OK),
                                     reason=f"istioctl {STABLE_VERSION} not built at {ISTIOCTL} (make istio-build)")
