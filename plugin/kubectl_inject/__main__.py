@@ -1,5 +1,3 @@
-import sys
+from kubectl_inject.cli import entry
 
-from kubectl_inject.cli import main
-
-sys.exit(main())
+entry()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 from .cluster_config import native_sidecars
 from .config_cmd import run_config
@@ -163,6 +164,20 @@ def run(argv) -> int:
         for warning in warnings:
             print(warning, file=sys.stderr)
     return 0
+
+
+def entry() -> None:
+    """The program's entry point (console script, launcher, python -m): main, then exit.
+
+    A cluster look-up that outlasted --timeout leaves its worker thread blocked in the network
+    library; a normal interpreter shutdown with such a daemon thread can abort the process
+    (SIGABRT after the error was printed). The answer is already given, so leave at once."""
+    code = main()
+    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv=None) -> int:
