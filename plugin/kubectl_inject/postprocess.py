@@ -69,12 +69,7 @@ def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | No
     port = prometheus.find(annotations, "port")
     if port is not None and port[1] == target_port:
         return  # already pointing at the agent: the user or an earlier injection did it
-    # status.PrometheusScrapeConfiguration, marshalled in its field order: scrape, path, port
-    config = {"scrape": "", "path": "", "port": ""}
-    for key, value in annotations.items():
-        for field in ("port", "scrape", "path"):
-            if prometheus.sanitize(key) == "prometheus_io_" + field:
-                config[field] = value
+    config = prometheus.scrape_configuration(annotations)
     sidecar = find_in_pod(PROXY_CONTAINER, pod)
     if sidecar is not None and any(config.values()):
         sidecar.setdefault("env", []).append({"name": PROMETHEUS_ENV, "value": gojson.marshal(config, sort_keys=False)})

@@ -25,6 +25,18 @@ def find(annotations: dict, field: str):
     return None
 
 
+def scrape_configuration(annotations: dict) -> dict:
+    """Istio's getPrometheusScrapeConfiguration: the scrape, path and port annotations' values
+    ("" when absent), in the field order of pilot-agent's PrometheusScrapeConfiguration, which
+    json.Marshal keeps."""
+    config = {"scrape": "", "path": "", "port": ""}
+    for key, value in annotations.items():
+        name = sanitize(key)
+        if name in _SANITIZED:
+            config[name[len("prometheus_io_"):]] = value
+    return config
+
+
 def remove_all(annotations: dict) -> None:
     """Delete every spelling of the scrape, port and path annotations."""
     for key in [k for k in annotations if sanitize(k) in _SANITIZED]:
