@@ -18,9 +18,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 import lab_plugin
+from expectations import istio_config
 from lab_plugin import SetupFailed, lab_run, step_of
 from labkit import REPO, VENV_BIN, Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
 from steps import POD, Step
@@ -208,14 +208,10 @@ def istio(lab, lab_cluster) -> dict:
     if cm is None or mesh_cm is None:
         raise SetupFailed(f"injector ConfigMaps missing in {lab.istio_namespace}: "
                           f"istio-sidecar-injector {'ok' if cm else 'missing'}, istio {'ok' if mesh_cm else 'missing'}")
-    values = json.loads(cm["data"].get("values") or "{}")
-    injector = yaml.safe_load(cm["data"].get("config") or "{}") or {}
-    mesh = yaml.safe_load(mesh_cm["data"].get("mesh") or "{}") or {}
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     lab_cluster["istiod_image"] = image   # for the report
     lab.log.clear()
-    return {"values": values, "injector_config": injector, "templates": injector.get("templates") or {},
-            "mesh": mesh, "istiod": state, "istiod_image": image}
+    return {**istio_config(cm, mesh_cm), "istiod": state, "istiod_image": image}
 
 
 @pytest.fixture(scope="session")

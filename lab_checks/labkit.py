@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from expectations import istiod_readiness
 from lab_plugin import Progress, SetupFailed, StepFailed
+from pod_status import container_state, pod_summary, stuck_reason
 
 REPO = Path(__file__).resolve().parent.parent
 HERMETIC = REPO / "lab_checks" / "hermetic"
@@ -124,76 +126,6 @@ def _text(b) -> str:
 # Reading and diagnosing cluster state
 # --------------------------------------------------------------------------------------------
 
-def container_state(status: dict) -> tuple[str, str]:
-    """(short state, reason/message) of one containerStatuses entry."""
-    state = status.get("state") or {}
-    if "waiting" in state:
-        w = state["waiting"]
-        return "waiting", f"{w.get('reason', '')}{': ' + w['message'] if w.get('message') else ''}"
-    if "terminated" in state:
-        t = state["terminated"]
-        return "terminated", (f"{t.get('reason', '')} exit {t.get('exitCode')}"
-                              f"{': ' + t['message'] if t.get('message') else ''}")
-    if "running" in state:
-        return "running", "ready" if status.get("ready") else "not ready"
-    return "unknown", ""
-
-
-def sidecar_names(pod: dict) -> set:
-    """Native sidecars: init containers that keep running (restartPolicy: Always)."""
-    return {c["name"] for c in pod.get("spec", {}).get("initContainers") or [] if c.get("restartPolicy") == "Always"}
-
-
-def ready_count(pod: dict) -> tuple[int, int]:
-    """(ready, total) as kubectl's READY column counts them: containers plus native sidecars."""
-    st = pod.get("status", {})
-    sidecars = sidecar_names(pod)
-    total = len(pod.get("spec", {}).get("containers", [])) + len(sidecars)
-    ready = sum(1 for c in st.get("containerStatuses") or [] if c.get("ready"))
-    ready += sum(1 for c in st.get("initContainerStatuses") or [] if c["name"] in sidecars and c.get("ready"))
-    return ready, total
-
-
-def pod_summary(pod: dict) -> str:
-    """Like kubectl get pod's STATUS and READY columns: 'Running 1/2'."""
-    st = pod.get("status", {})
-    cs = st.get("containerStatuses") or []
-    ready, total = ready_count(pod)
-    phase = st.get("phase", "?")
-    for c in (st.get("initContainerStatuses") or []):
-        if c["name"] in sidecar_names(pod) and c.get("started"):
-            continue
-        s, why = container_state(c)
-        if s == "waiting" and why:
-            phase = f"Init:{why.split(':')[0]}"
-        elif s == "terminated" and not why.startswith("Completed"):
-            phase = f"Init:{why.split(':')[0]}"
-    for c in cs:
-        s, why = container_state(c)
-        if s == "waiting" and why and not why.startswith("PodInitializing"):
-            phase = why.split(":")[0]
-    return f"{phase} {ready}/{total}"
-
-
-def pod_is_ready(pod: dict) -> bool:
-    ready, total = ready_count(pod)
-    return pod.get("status", {}).get("phase") == "Running" and total > 0 and ready == total
-
-
-# Waiting reasons that do not go away by themselves: the Pod will not become ready without a change.
-STUCK_REASONS = {"ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError",
-                 "CreateContainerError", "CrashLoopBackOff", "RunContainerError"}
-
-
-def stuck_reason(pod: dict) -> str | None:
-    st = pod.get("status", {})
-    for c in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
-        w = (c.get("state") or {}).get("waiting") or {}
-        if w.get("reason") in STUCK_REASONS:
-            return f"{c['name']}: {w['reason']}{': ' + w['message'] if w.get('message') else ''}"
-    return None
-
-
 def pod_events(lab: Lab, name: str, limit: int = 12) -> list[dict]:
     data = lab.get_json("events", "--field-selector", f"involvedObject.name={name},involvedObject.kind=Pod")
     items = (data or {}).get("items", [])
@@ -207,18 +139,8 @@ def istiod_status(lab: Lab) -> tuple[bool, str]:
     """(ready, description) of istiod, from its Deployment and Pods."""
     ns = lab.istio_namespace
     dep = lab.get_json("deployment", "istiod", "-n", ns)
-    if dep is None:
-        return False, f"no Deployment istiod in namespace {ns} (Istio not installed?)"
-    spec = dep.get("spec", {}).get("replicas", 1)
-    st = dep.get("status", {})
-    ready = st.get("readyReplicas", 0) or 0
-    text = f"istiod {ready}/{spec} replicas ready"
-    if spec == 0:
-        text += " (scaled to zero)"
-    pods = (lab.get_json("pods", "-n", ns, "-l", "app=istiod") or {}).get("items", [])
-    for p in pods:
-        text += f"; pod {p['metadata']['name']} {pod_summary(p)}"
-    return (ready >= 1 and ready >= spec), text
+    pods = (lab.get_json("pods", "-n", ns, "-l", "app=istiod") or {}).get("items", []) if dep else []
+    return istiod_readiness(dep, pods, ns)
 
 
 def diagnose_pod(lab: Lab, name: str, waited: float, want: str) -> tuple[str, str]:

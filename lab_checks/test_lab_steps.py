@@ -16,16 +16,13 @@ import pytest
 import yaml
 from deepdiff import DeepDiff
 
+from expectations import LAB_IPTABLES_ARGS, check_sidecar, sidecar_process_problems
 from lab_plugin import StepFailed
-from labkit import diagnose_pod, last_line, pod_is_ready, pod_summary, stuck_reason, wait_for
+from labkit import diagnose_pod, last_line, wait_for
+from pod_status import pod_is_ready, pod_summary, stuck_reason
 from steps import POD
 
 pytestmark = pytest.mark.lab
-
-# The istio-init arguments as the lab prints them (`-x ""` is one empty argument).
-LAB_IPTABLES_ARGS = ["istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT",
-                     "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]
-LAB_PROXY_ARGS = ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local"]
 
 
 def must(res, what):
@@ -45,25 +42,6 @@ def load_pod(path, what):
         kinds = [d.get("kind") if isinstance(d, dict) else type(d).__name__ for d in docs]
         raise StepFailed(f"{what} should hold one Pod, holds {kinds}", path.read_text()[:2000])
     return pods[0]
-
-
-def by_name(items, name):
-    for item in items or []:
-        if item.get("name") == name:
-            return item
-    return None
-
-
-def proxy_image(values: dict) -> str:
-    """The sidecar image the cluster's injector values name, as Istio's injector composes it:
-    global.proxy.image itself when it holds a '/', else <hub>/<image>:<tag>[-<variant>]."""
-    g = values.get("global", {})
-    image = (g.get("proxy") or {}).get("image") or "proxyv2"
-    if "/" in image:
-        return image
-    tag = str(g.get("tag", ""))
-    variant = g.get("variant") or ""
-    return f"{g.get('hub')}/{image}:{tag}{'-' + variant if variant and variant != 'default' else ''}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,63 +84,14 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, lab_step, istio, 
     text = (lab.workdir / "transformed.yaml").read_text()
     pod = load_pod(lab.workdir / "transformed.yaml", "transformed.yaml")
     original = lab_state["nginx_pod"]
-    spec = pod.get("spec", {})
-    containers = spec.get("containers") or []
-    image = proxy_image(istio["values"])
-    problems = []
-
-    names = [c.get("name") for c in containers]
-    inits = spec.get("initContainers") or []
-    init_names = [c.get("name") for c in inits]
-    native = by_name(inits, "istio-proxy")
-    if native is not None and native.get("restartPolicy") == "Always" and names == [POD]:
-        # Istio >= 1.27 with Kubernetes >= 1.33 injects a native sidecar: the same istio-proxy, as an
-        # init container that keeps running (restartPolicy: Always). kubectl still shows READY 2/2
-        # and `kubectl exec -c istio-proxy` works, so the lab's later steps hold; its text differs.
-        proxy = native
-        if init_names[:2] != ["istio-init", "istio-proxy"]:
-            problems.append(f"init containers are {init_names}, expected istio-init then istio-proxy")
-        request.node.user_properties.append(("note", "istio-proxy is a native sidecar (initContainers, restartPolicy: Always), "
-                                "not a second container as the lab text says"))
-    elif names != [POD, "istio-proxy"]:
-        raise StepFailed(f"transformed.yaml containers are {names}, not [mywebserver, istio-proxy]"
-                         + ("" if "istio-proxy" in names + init_names else ": no sidecar was injected"), text[:3000])
-    else:
-        proxy = containers[1]
-    lab_state["native_sidecar"] = proxy is native
-    if proxy.get("image") != image:
-        problems.append(f"istio-proxy image is {proxy.get('image')}, the cluster's proxyv2 image is {image}")
-    args = [str(a) for a in proxy.get("args") or []]
-    if args[:4] != LAB_PROXY_ARGS:
-        problems.append(f"istio-proxy args begin {args[:4]}, not {LAB_PROXY_ARGS}")
-
-    # The flags the cluster's sidecar template asks for, with the values of the cluster's config.
-    g = istio["values"].get("global", {})
-    template = str(istio["templates"].get("sidecar", ""))
-    wanted = {"--proxyLogLevel": (g.get("proxy") or {}).get("logLevel"),
-              "--proxyComponentLogLevel": (g.get("proxy") or {}).get("componentLogLevel"),
-              "--log_output_level": (g.get("logging") or {}).get("level")}
-    for flag, value in wanted.items():
-        if flag in template and f"{flag}={value}" not in args:
-            problems.append(f"istio-proxy args lack {flag}={value} (injector values)")
-    if "--concurrency" in template:
-        conc = ((istio["mesh"].get("defaultConfig") or {}).get("concurrency"))
-        conc = 2 if conc is None else conc   # Istio's default ProxyConfig
-        if conc and ["--concurrency", str(conc)] not in [args[i:i + 2] for i in range(len(args))]:
-            problems.append(f"istio-proxy args lack --concurrency {conc} (mesh defaultConfig)")
-    elif "--concurrency" in args:
-        problems.append("istio-proxy args carry --concurrency although the cluster's template has none")
-
-    init = by_name(inits, "istio-init")
-    if init is None:
-        problems.append(f"no init container istio-init (init containers: {[c.get('name') for c in inits]})")
-    else:
-        if init.get("image") != image:
-            problems.append(f"istio-init image is {init.get('image')}, not {image}")
-        iargs = [str(a) for a in init.get("args") or []]
-        if iargs[:len(LAB_IPTABLES_ARGS)] != LAB_IPTABLES_ARGS:
-            problems.append(f"istio-init args are {shlex.join(iargs)}, the lab shows "
-                            f"{shlex.join(LAB_IPTABLES_ARGS)} ...")
+    containers = pod.get("spec", {}).get("containers") or []
+    found = check_sidecar(pod, istio)
+    if found.wrong_shape:
+        raise StepFailed(f"transformed.yaml {found.problems[0]}", text[:3000])
+    if found.note:
+        request.node.user_properties.append(("note", found.note))
+    lab_state["native_sidecar"] = found.native
+    problems = list(found.problems)
 
     # Injection only adds: the original Pod, and its container above all, must be unchanged.
     diff = DeepDiff(original, pod, ignore_order=False, verbose_level=2, threshold_to_diff_deeper=0)
@@ -174,7 +103,7 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, lab_step, istio, 
     if problems:
         raise StepFailed("transformed.yaml: " + "; ".join(problems),
                          f"deepdiff (non-additions): {not_added}\n\n{text[:4000]}")
-    lab_state["proxy_image"] = image
+    lab_state["proxy_image"] = found.image
     lab_state["transformed"] = pod
 
 
@@ -250,21 +179,7 @@ def test_7_sidecar_runs_pilot_agent_and_envoy(lab, lab_step):
     if not res.ok:
         reason, details = diagnose_pod(lab, POD, 0, "Running 2/2")
         raise StepFailed(f"kubectl exec failed: {last_line(res.stderr)}; {reason}", res.describe() + "\n" + details)
-    procs = []
-    lines = res.stdout.strip().splitlines()
-    for line in lines[1:]:   # UID PID PPID C STIME TTY TIME CMD
-        parts = line.split(None, 7)
-        if len(parts) == 8 and parts[1].isdigit():
-            procs.append({"pid": int(parts[1]), "ppid": int(parts[2]), "cmd": parts[7]})
-    problems = []
-    pid1 = next((p for p in procs if p["pid"] == 1), None)
-    if pid1 is None or not pid1["cmd"].startswith("/usr/local/bin/pilot-agent proxy sidecar"):
-        problems.append(f"PID 1 is {pid1['cmd'] if pid1 else 'missing'!r}, not /usr/local/bin/pilot-agent proxy sidecar ...")
-    envoy = [p for p in procs if p["cmd"].startswith("/usr/local/bin/envoy -c etc/istio/proxy/envoy-rev.json")]
-    if not envoy:
-        problems.append("no process /usr/local/bin/envoy -c etc/istio/proxy/envoy-rev.json ...")
-    elif envoy[0]["ppid"] != 1:
-        problems.append(f"envoy's parent is PID {envoy[0]['ppid']}, not 1 (pilot-agent)")
+    problems = sidecar_process_problems(res.stdout)
     if problems:
         raise StepFailed("ps -ef in istio-proxy: " + "; ".join(problems), res.stdout)
 
