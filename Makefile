@@ -4,6 +4,7 @@
 #   make golden       Istio's own kube-inject golden cases through the installed command
 #   make bench        injector benchmarks (bench/)
 #   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
+#   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/lab_grading/grade.mk)
 SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -36,6 +37,7 @@ clean:
 -include lab_checks/hermetic/cluster.mk
 -include lab_checks/hermetic/istio/istio.mk
 -include lab_checks/lab.mk
+-include lab_checks/lab_grading/grade.mk
 
 # The lab cluster includes Istio: istio-up brings the kind cluster up first when needed.
 cluster-up: istio-up

@@ -1,0 +1,22 @@
+"""lab-grade: the sidecar-injection lab's checks, read-only, on every student's cluster of a class.
+
+Modules, one job each:
+  roster         who is graded: targets (kubeconfig, context, namespace) from a YAML or CSV roster
+  cluster_reads  one target's read-only snapshot (API reads, `ps -ef` in the sidecar) within a time budget
+  rubric         the checks and their points, scored from a snapshot with the lab's expectations
+  runner         a class graded in parallel (--jobs), each target bounded, progress on the terminal
+  reports        the class table, CSV, JSON and JUnit
+  access         the RBAC an instructor applies (rbac.yaml) and a kubeconfig for its ServiceAccount
+  cli            the `lab-grade` command
+
+The checks themselves are the lab suite's (lab_checks/expectations.py, pod_status.py, steps.py).
+Those are top-level modules of lab_checks/, as the lab suite's pytest run imports them; this
+package lives in lab_checks/ (make install installs it in editable mode from there), so it puts
+that directory on sys.path once, here, rather than keeping a copy of them.
+"""
+import sys
+from pathlib import Path
+
+LAB_CHECKS_DIR = str(Path(__file__).resolve().parent.parent)
+if LAB_CHECKS_DIR not in sys.path:
+    sys.path.append(LAB_CHECKS_DIR)

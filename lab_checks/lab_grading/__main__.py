@@ -1,0 +1,3 @@
+from lab_grading.cli import entry
+
+entry()
