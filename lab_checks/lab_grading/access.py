@@ -30,7 +30,10 @@ def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHI
     docs = [d for d in yaml.safe_load_all(text) if d]
     for doc in docs:
         meta = doc["metadata"]
-        if meta["namespace"] == SHIPPED_ISTIO_NAMESPACE:
+        if "namespace" not in meta:                        # cluster-scoped
+            if doc["kind"] == "ClusterRoleBinding":
+                meta["name"] = f"{SERVICE_ACCOUNT}-{namespace}"
+        elif meta["namespace"] == SHIPPED_ISTIO_NAMESPACE:
             meta["namespace"] = istio_namespace
             if doc["kind"] == "RoleBinding":
                 meta["name"] = f"{SERVICE_ACCOUNT}-{namespace}"

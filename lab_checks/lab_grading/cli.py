@@ -42,6 +42,7 @@ def grade_parser() -> argparse.ArgumentParser:
     who.add_argument("--context", help="its context (default: its current context)")
     who.add_argument("--namespace", help="the student's namespace (default: the context's, else default)")
     who.add_argument("--student", help="the student id shown in reports (default: the kubeconfig's file name)")
+    who.add_argument("--files", metavar="DIR", help="the student's submitted nginx-pod.yaml and transformed.yaml")
     how = p.add_argument_group("how")
     how.add_argument("--checkpoint", choices=sorted(CHECKPOINTS), default="applied",
                      help="applied: the Pod is up; finished: the lab was done and cleaned up (default applied)")
@@ -86,19 +87,21 @@ def run_grade(argv: list[str]) -> int:
     args = grade_parser().parse_args(argv)
     if bool(args.roster) == bool(args.kubeconfig):
         raise UsageError("give either --roster FILE or --kubeconfig FILE")
-    if args.roster and (args.context or args.namespace or args.student):
-        raise UsageError("--context, --namespace and --student go with --kubeconfig; a roster has its own columns")
+    if args.roster and (args.context or args.namespace or args.student or args.files):
+        raise UsageError("--context, --namespace, --student and --files go with --kubeconfig; a roster has its own columns")
     if args.jobs < 1 or args.budget <= 0:
         raise UsageError("--jobs must be at least 1 and --budget positive")
     targets = load_roster(args.roster) if args.roster else [
-        single_target(args.kubeconfig, args.context, args.namespace, args.student)]
+        single_target(args.kubeconfig, args.context, args.namespace, args.student, args.files)]
 
     # Imported once the input is known to be good: the Kubernetes client takes a moment to load.
     from lab_grading import reports
     from lab_grading.runner import Progress, Settings, find_kubectl, grade_class
+    from lab_grading.submissions import find_kubectl_inject
 
     settings = Settings(checkpoint=args.checkpoint, jobs=args.jobs, budget=args.budget,
-                        istio_namespace=args.istio_namespace, kubectl=find_kubectl())
+                        istio_namespace=args.istio_namespace, kubectl=find_kubectl(),
+                        kubectl_inject=find_kubectl_inject(), with_files=any(t.files for t in targets))
     t0 = time.monotonic()
     progress = Progress(len(targets), stream=io.StringIO() if args.quiet else None)
     grades = grade_class(targets, settings, progress)

@@ -16,6 +16,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+import yaml
+
 from steps import POD
 
 from lab_grading.roster import Target
@@ -61,6 +63,7 @@ class Snapshot:
     pod: dict | None = None
     events: list[dict] = field(default_factory=list)
     processes: ProcessList | None = None
+    submission: object | None = None   # submissions.Submission, when the class's files are graded
     denied: dict[str, str] = field(default_factory=dict)   # what -> the API server's refusal
 
 
@@ -86,7 +89,8 @@ class Connection:
             # The client's own messages name keys and contexts, never their values.
             raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable: {_first_line(exc)}") from None
         except Exception as exc:
-            raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable ({type(exc).__name__})") from None
+            what = "not valid YAML" if isinstance(exc, yaml.YAMLError) else type(exc).__name__
+            raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable ({what})") from None
         # One attempt per read: urllib3 would retry a refused connection, and a stalled one per timeout.
         self.api.configuration.retries = 0
         self.server = self.api.configuration.host

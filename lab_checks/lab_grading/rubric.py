@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import yaml
+
 from expectations import (check_sidecar, has_sidecar, injection_by_hand_problem, istio_config, istiod_readiness,
                           sidecar_process_problems, started_containers)
 from pod_status import pod_is_ready, ready_count, stuck_reason, unpullable_images
@@ -181,6 +183,31 @@ def deleted_after_running(snap: Snapshot) -> Outcome:
     return PASS
 
 
+def files_as_injected(snap: Snapshot) -> Outcome:
+    sub = snap.submission
+    if sub is None:
+        return _fail("no files submitted")
+    for name, text in (("nginx-pod.yaml", sub.nginx_pod), ("transformed.yaml", sub.transformed)):
+        if text is None:
+            return _fail(f"no {name} among the submitted files")
+    if sub.inject_error:
+        return _fail(f"not checked: kubectl inject failed on the submitted nginx-pod.yaml: {sub.inject_error}")
+    if sub.transformed == sub.injected or _same_yaml(sub.transformed, sub.injected):
+        return PASS
+    line = next((n for n, (a, b) in enumerate(zip(sub.transformed.splitlines() + [""], sub.injected.splitlines() + [""]), 1)
+                 if a != b), 1)
+    return _fail("transformed.yaml is not what kubectl inject makes of the submitted nginx-pod.yaml with this "
+                 f"cluster's configuration (first difference at line {line})")
+
+
+def _same_yaml(a: str, b: str) -> bool:
+    """Equal as YAML documents: reformatting by hand is not an error."""
+    try:
+        return [d for d in yaml.safe_load_all(a) if d is not None] == [d for d in yaml.safe_load_all(b) if d is not None]
+    except yaml.YAMLError:
+        return False
+
+
 ISTIO = Check("istio", "Istio installed, istiod ready", 1, istio_ready)
 POD_RUNNING = Check("pod", f"Pod {POD} Running 2/2", 2, pod_running)
 SIDECAR = Check("sidecar", "istio-proxy and istio-init as the lab injects them", 3, sidecar_as_taught)
@@ -188,6 +215,9 @@ BY_HAND = Check("by-hand", "injected by hand, applied with kubectl apply", 2, in
 PROCESSES = Check("processes", "pilot-agent (PID 1) and envoy run in the sidecar", 2, sidecar_processes)
 RAN = Check("ran", f"Pod {POD} ran with its sidecar (events)", 2, ran_with_sidecar)
 DELETED = Check("deleted", f"Pod {POD} deleted after running", 2, deleted_after_running)
+
+# Only when submitted files are graded (a roster's `files` column, or --files): at either checkpoint.
+FILES = Check("files", "transformed.yaml is kubectl inject's output for nginx-pod.yaml", 1, files_as_injected)
 
 CHECKPOINTS: dict[str, tuple[Check, ...]] = {
     "applied": (ISTIO, POD_RUNNING, SIDECAR, BY_HAND, PROCESSES),

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lab_grading.cluster_reads import Connection, Deadline, TargetUnusable, read_processes, read_snapshot
 from lab_grading.roster import Target
-from lab_grading.rubric import CHECKPOINTS, CheckResult, processes_prerequisite, score, ungradable
+from lab_grading.rubric import CHECKPOINTS, FILES, Check, CheckResult, processes_prerequisite, score, ungradable
+from lab_grading.submissions import read_submission
 
 # Beyond its budget a target's thread gets this long to report before it is written off.
 OVERRUN_GRACE = 3.0
@@ -52,6 +53,14 @@ class Settings:
     budget: float = 30.0
     istio_namespace: str = "istio-system"
     kubectl: str = "kubectl"
+    kubectl_inject: str = "kubectl-inject"
+    # Grade submitted files too; on for the whole class when any target has some, so that
+    # every student has the same checks (a student without files loses that check's point).
+    with_files: bool = False
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return CHECKPOINTS[self.checkpoint] + ((FILES,) if self.with_files else ())
 
 
 def find_kubectl() -> str:
@@ -63,7 +72,7 @@ def find_kubectl() -> str:
 
 
 def grade_target(target: Target, settings: Settings) -> StudentGrade:
-    checks = CHECKPOINTS[settings.checkpoint]
+    checks = settings.checks
     t0 = time.monotonic()
     grade = StudentGrade(target.student, target.namespace, target.context)
     try:
@@ -72,6 +81,8 @@ def grade_target(target: Target, settings: Settings) -> StudentGrade:
         snap = read_snapshot(conn, settings.istio_namespace)
         if settings.checkpoint == "applied" and not processes_prerequisite(snap):
             snap.processes = read_processes(conn, settings.kubectl)
+        if settings.with_files and target.files:
+            snap.submission = read_submission(conn, target.files, settings.istio_namespace, settings.kubectl_inject)
         grade.results = score(checks, snap)
     except TargetUnusable as exc:
         grade.results = ungradable(checks, str(exc))
@@ -107,7 +118,7 @@ def grade_class(targets: list[Target], settings: Settings, progress: "Progress |
                     del running[index]
                     t = targets[index]
                     grade = StudentGrade(t.student, t.namespace, t.context, seconds=now - started,
-                                         results=ungradable(CHECKPOINTS[settings.checkpoint],
+                                         results=ungradable(settings.checks,
                                                             f"time budget of {settings.budget:g}s exceeded"))
                     done[index] = grade
                     progress.finished(grade, list(running), targets)
