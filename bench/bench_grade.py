@@ -47,7 +47,7 @@ def main() -> int:
         room = Classroom(cluster_kubeconfig(), Path(tmp), prefix="gbench")
         try:
             first = room.add("complete", "student-01")
-            with ThreadPoolExecutor(4) as pool:
+            with ThreadPoolExecutor(2) as pool:   # set-up only; gentle on the 2-core machine
                 students = [first] + list(pool.map(lambda i: room.add("complete", f"student-{i:02d}"),
                                                    range(2, args.students + 1)))
                 # Thirty sidecars on a 2-CPU node: each requests 10m CPU instead of the default 100m.

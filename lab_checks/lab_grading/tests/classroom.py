@@ -75,7 +75,7 @@ class Classroom:
         self.root = root
         self.prefix = f"{prefix}-{uuid.uuid4().hex[:5]}"
         self.students: list[Student] = []
-        self.shared_rbac_created = False
+        self.shared_rbac_created: list | None = None
 
     # ---------------------------------------------------------------- cluster helpers (admin)
     def kubectl(self, *args: str, kubeconfig: Path | None = None, check: bool = True, timeout: float = 120,
@@ -94,12 +94,19 @@ class Classroom:
             raise AssertionError(f"kubectl get {' '.join(args)}: {proc.stderr.strip()}")
         return json.loads(proc.stdout)
 
-    def student_sh(self, student: Student, command: str, check: bool = True) -> subprocess.CompletedProcess:
-        """A lab command line, verbatim, as the student types it (the plugin and kubectl on PATH)."""
+    def student_sh(self, student: Student, command: str, check: bool = True, attempts: int = 3) -> subprocess.CompletedProcess:
+        """A lab command line, verbatim, as the student types it (the plugin and kubectl on PATH).
+        Tried again, as a student would, when the API server was too busy to answer in time (a
+        2-core machine setting up many students while other work runs)."""
         env = dict(os.environ, KUBECONFIG=str(student.admin_kubeconfig),
                    PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-        proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=student.workdir, env=env,
-                              capture_output=True, text=True, timeout=120)
+        for attempt in range(attempts):
+            proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=student.workdir, env=env,
+                                  capture_output=True, text=True, timeout=120)
+            busy = "did not answer" in proc.stderr or "timeout" in proc.stderr.lower()
+            if proc.returncode == 0 or not busy:
+                break
+            time.sleep(2 * (attempt + 1))
         if check and proc.returncode != 0:
             raise AssertionError(f"{student.name}: {command}: {proc.stderr.strip()}")
         return proc
@@ -110,8 +117,11 @@ class Classroom:
         namespace = f"{self.prefix}-{name}"
         workdir = self.root / name
         workdir.mkdir(parents=True, exist_ok=True)
-        if self.get_json("role", SERVICE_ACCOUNT, "-n", "istio-system") is None and not self.students:
-            self.shared_rbac_created = True   # the Role in istio-system and the ClusterRole: ours to remove
+        if self.shared_rbac_created is None:
+            # The Role in istio-system and the ClusterRole all students share: ours to remove if new.
+            self.shared_rbac_created = [
+                args for args in (("role", SERVICE_ACCOUNT, "-n", "istio-system"), ("clusterrole", f"{SERVICE_ACCOUNT}-nodes"))
+                if self.get_json(*args) is None]
         self.kubectl("create", "namespace", namespace)
         rbac = lab_grade("rbac", "--namespace", namespace)
         assert rbac.returncode == 0, rbac.stderr
@@ -203,9 +213,8 @@ class Classroom:
                          "--ignore-not-found", check=False)
             self.kubectl("delete", "clusterrolebinding", f"{SERVICE_ACCOUNT}-{s.namespace}", "--ignore-not-found",
                          check=False)
-        if self.shared_rbac_created:
-            self.kubectl("delete", "role", SERVICE_ACCOUNT, "-n", "istio-system", "--ignore-not-found", check=False)
-            self.kubectl("delete", "clusterrole", f"{SERVICE_ACCOUNT}-nodes", "--ignore-not-found", check=False)
+        for args in self.shared_rbac_created or []:
+            self.kubectl("delete", *args, "--ignore-not-found", check=False)
         deadline = time.monotonic() + 180
         for s in self.students:
             if s.state == "unreachable":
