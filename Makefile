@@ -4,6 +4,7 @@
 #   make golden       Istio's own kube-inject golden cases through the installed command
 #   make bench        injector benchmarks (bench/)
 #   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
+#   make parity       kubectl inject vs a real istioctl kube-inject (built here) over manifest corpora
 #   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/lab_grading/grade.mk)
 SHELL := /bin/bash
 VENV := .venv
@@ -41,3 +42,11 @@ clean:
 
 # The lab cluster includes Istio: istio-up brings the kind cluster up first when needed.
 cluster-up: istio-up
+
+# Differential test against the istioctl built from Istio's Go module (plugin/tools/parity.py).
+# PARITY_ARGS adds options, e.g. PARITY_ARGS='--corpus real-world --native true'.
+PARITY_ARGS ?=
+.PHONY: parity
+parity: install
+	@mkdir -p build
+	$(PYTHON) plugin/tools/parity.py --istioctl "$$($(MAKE) -s istioctl-path)" --json build/parity.json $(PARITY_ARGS)

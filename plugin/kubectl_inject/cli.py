@@ -20,7 +20,7 @@ from .inject import Settings, inject_text
 from .load_config import parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
 from .output import write_all_atomically, write_atomically
-from .releases import istio_release_of, profile_for, unknown_release_notice
+from .releases import istio_release_of, parse_release, profile_for, unknown_release_notice
 
 EXAMPLES = """\
 examples:
@@ -72,18 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_settings(args):
     """Resolve the config pieces (files / cluster / built-in) and parse them; also the notice
-    for a release with no profile of its own ("" if none)."""
+    for a release with no profile of its own ("" if none).
+
+    The release reproduced: --istio-version when given, else the injector config's image tag."""
     target = cluster_target(args)
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
+    release = None
+    if args.istio_version:
+        release = parse_release(args.istio_version)
+        if release is None:
+            raise InjectError(f"--istio-version {args.istio_version!r} is not an Istio release (such as 1.30.4)")
     resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
-    try:
-        mesh = load_mesh_config(resolved.texts["mesh"])
-    except MeshConfigError as err:
-        raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
     injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
     values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
-    release = istio_release_of(values)
+    release = release or istio_release_of(values)
     profile = profile_for(release)
+    try:
+        mesh = load_mesh_config(resolved.texts["mesh"], profile.mesh_defaults)
+    except MeshConfigError as err:
+        raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
     native = None
     if resolved.from_cluster:
         native = native_sidecars(target, profile)
@@ -147,7 +154,8 @@ def run(argv) -> int:
     outputs = []
     for path, text in inputs:
         try:
-            outputs.append((path, inject_text(text, settings, warn=warnings.append)))
+            outputs.append((path, inject_text(text, settings, warn=warnings.append,
+                                              notice=lambda line: print(line, file=sys.stderr))))
         except InjectError as err:
             if len(inputs) > 1:
                 raise InjectError(f"{path}: {err.one_line()}") from None

@@ -24,7 +24,7 @@ def add_cluster_flags(parser) -> None:
     group.add_argument("-r", "--revision", default="", help="Istio control plane revision (reads istio-sidecar-injector-REV and istio-REV)")
     group.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API server (default 10)")
     group.add_argument("--offline", action="store_true", help="use the built-in injector config, never a cluster")
-    group.add_argument("--istio-version", help="built-in injector config to use (implies --offline); see `kubectl inject config show`")
+    group.add_argument("--istio-version", help="Istio release to reproduce (default: the injector config's image tag); without config files also the built-in config used (implies --offline)")
 
 
 def cluster_target(args) -> ClusterTarget:

@@ -17,6 +17,7 @@ from .choose_template import choose_templates
 from .constants import NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION
 from .errors import InjectError
 from .gostd.strconv import quote
+from .gotypes import schema as gotypes_schema
 from .gotypes.typed import TypeError as GoTypeError
 from .gotypes.typed import json_kind, normalize
 from .load_config import InjectorConfig, ValuesConfig
@@ -26,7 +27,7 @@ from .meshconfig import mesh_for_pod
 from .policy import injection_required
 from .postprocess import post_process
 from .releases import ReleaseProfile, profile_for
-from .render import proxy_image, render, template_data
+from .render import OBJECT_META, proxy_image, render, template_data
 from .validate_annotations import validate_annotations
 from .workloads import INJECTABLE_KINDS, pod_template
 
@@ -60,20 +61,40 @@ class Settings:
         return self.env.get("ENABLE_NATIVE_SIDECARS", "false").lower() in ("1", "t", "true")
 
 
-def inject_text(text: str, settings: Settings, warn=lambda message: None) -> str:
-    """istioctl's IntoResourceFile: the whole output, or an InjectError (nothing partial)."""
+def inject_text(text: str, settings: Settings, warn=lambda message: None,
+                notice=lambda message: None) -> str:
+    """istioctl's IntoResourceFile: the whole output, or an InjectError (nothing partial).
+
+    Runs with the Kubernetes Go types of the release's k8s.io/api in force: a field that release
+    knows survives the typed round trip, one it does not know is dropped as its istioctl drops it,
+    and `notice` gets one line naming it (istioctl says nothing: `warn` gets only what it says)."""
+    with gotypes_schema.using(gotypes_schema.for_k8s_api(settings.release.k8s_api)):
+        return _inject_documents(text, settings, warn, notice)
+
+
+def _inject_documents(text: str, settings: Settings, warn, notice) -> str:
     out = []
     for raw in goyaml.split_documents(text):
-        obj = decode(raw)
+        dropped: list = []
+        obj = decode(raw, dropped)
         if obj is None:
             out.append(raw)
         else:
-            injected = inject_object(obj, settings, warn)
-            if settings.release.omits_zero_creation_timestamp:
+            injected = inject_object(obj, settings, warn, dropped)
+            for path in dict.fromkeys(dropped):
+                notice(dropped_field_notice(obj, path, settings.release))
+            if _creation_timestamp_omits_zero():
                 _drop_zero_creation_timestamps(injected)
             out.append(goyaml.dump(injected))
         out.append("---\n")
     return "".join(out)
+
+
+def _creation_timestamp_omits_zero() -> bool:
+    """Whether the types in force tag ObjectMeta.creationTimestamp `omitzero` (apimachinery
+    0.34+, Istio 1.28+): then no `creationTimestamp: null` is printed, at any depth."""
+    field = gotypes_schema.field_info(OBJECT_META, "creationTimestamp")
+    return bool(field and field.omitzero)
 
 
 def _drop_zero_creation_timestamps(node) -> None:
@@ -87,8 +108,17 @@ def _drop_zero_creation_timestamps(node) -> None:
             _drop_zero_creation_timestamps(value)
 
 
-def decode(raw: str):
-    """The typed object for a document of a kind Istio injects, or None to pass it through."""
+def dropped_field_notice(obj: dict, path: str, release: ReleaseProfile) -> str:
+    meta = obj.get("metadata") or {}
+    name = f"{obj.get('kind', 'object')} {quote(meta.get('name') or '')}"
+    return (f"kubectl inject: warning: {name}: field {path} is not in the output: istioctl "
+            f"{release.name} drops it too (its Kubernetes types, k8s.io/api {release.k8s_api}, "
+            "do not have it)")
+
+
+def decode(raw: str, dropped: list | None = None):
+    """The typed object for a document of a kind Istio injects, or None to pass it through.
+    Paths of the fields its Go type does not have go into `dropped`."""
     try:
         doc = goyaml.load(raw)
     except goyaml.YAMLError as err:
@@ -106,18 +136,22 @@ def decode(raw: str):
     if type_ref is None:
         return None
     try:
-        return normalize(doc, type_ref)
+        return normalize(doc, type_ref, dropped)
     except GoTypeError as err:
         raise InjectError(str(err)) from None
 
 
-def inject_object(obj: dict, settings: Settings, warn) -> dict:
-    """istioctl's IntoObject for one decoded object (Lists recurse into their items)."""
+def inject_object(obj: dict, settings: Settings, warn, dropped: list | None = None) -> dict:
+    """istioctl's IntoObject for one decoded object (Lists recurse into their items; the paths of
+    their fields that the item's Go type does not have go into `dropped`)."""
     obj = copy.deepcopy(obj)
     if obj.get("kind") == "List":
         for index, item in enumerate(obj.get("items") or []):
             if isinstance(item, dict) and item.get("kind") in INJECTABLE_KINDS:
-                typed = normalize(item, INJECTABLE_KINDS[item["kind"]])
+                lost: list = []
+                typed = normalize(item, INJECTABLE_KINDS[item["kind"]], lost)
+                if dropped is not None:
+                    dropped.extend(f"items.{path}" for path in lost)
                 obj["items"][index] = inject_object(typed, settings, warn)
         return obj
 
@@ -180,9 +214,10 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
         compliance_policy=settings.env.get("COMPLIANCE_POLICY", ""),
         native_sidecars=settings.native_sidecars,
     )
-    # The per-Pod annotation wins over the global setting (Istio 1.24+; unknown to 1.22).
-    native = {"true": True, "false": False}.get(annotations.get(NATIVE_SIDECAR_ANNOTATION, ""),
-                                                settings.native_sidecars)
+    # The per-Pod annotation wins over the global setting where the release knows it.
+    native = settings.native_sidecars
+    if settings.release.native_sidecar_annotation:
+        native = {"true": True, "false": False}.get(annotations.get(NATIVE_SIDECAR_ANNOTATION, ""), native)
     defaults = settings.injector.default_templates if settings.webhook_policy else ["sidecar"]
     aliases = settings.injector.aliases if settings.webhook_policy else {}
     merged, template_pod = pod, empty_pod()
@@ -204,7 +239,8 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
             merged["spec"]["initContainers"] = (merged["spec"].get("initContainers") or []) + [user_proxy]
         merged = apply_overlay(merged, overlay)
 
-    merged = reapply_user_containers(merged, pod, template_pod, proxy_config.interception_mode())
+    merged = reapply_user_containers(merged, pod, template_pod, proxy_config.interception_mode(),
+                                     adjust_init_user=settings.release.adjusts_init_container_user)
     post_process(
         merged, template_pod, proxy_envs=proxy_envs, revision=settings.revision,
         injected_annotations=settings.injector.injected_annotations if settings.webhook_policy else {},

@@ -111,10 +111,12 @@ def reinsert_overrides(pod: dict) -> dict:
 
 
 def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: dict,
-                            interception_mode: str) -> dict:
+                            interception_mode: str, adjust_init_user: bool = True) -> dict:
     """A container the user defined with the same name as an injected one (typically their own
     `istio-proxy`) wins over the template: merge it back on top (Istio's
-    reapplyOverwrittenContainers), and remember it in the overrides annotation."""
+    reapplyOverwrittenContainers), and remember it in the overrides annotation. With
+    `adjust_init_user` (the releases that have it), the init container follows that istio-proxy's
+    user."""
     annotations = original_pod.get("metadata", {}).get("annotations") or {}
     already_injected = STATUS_ANNOTATION in annotations
     injected = parse_status(annotations[STATUS_ANNOTATION]) if already_injected else \
@@ -154,7 +156,8 @@ def reapply_user_containers(final_pod: dict, original_pod: dict, template_pod: d
         final_pod["metadata"]["annotations"] = dict(final_pod["metadata"]["annotations"] or {})
         final_pod["metadata"]["annotations"][OVERRIDES_ANNOTATION] = gojson.marshal(record, sort_keys=False)
 
-    _adjust_init_container_user(final_pod, original_pod, interception_mode)
+    if adjust_init_user:
+        _adjust_init_container_user(final_pod, original_pod, interception_mode)
     return final_pod
 
 

@@ -31,6 +31,7 @@ them the head of release-1.30, see lab_checks/hermetic/istio/versions.env):
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -44,17 +45,27 @@ MESH_DEFAULTS_1_22 = "1.22"
 class ReleaseProfile:
     """What istioctl kube-inject of one Istio release line does differently."""
 
-    release: tuple                  # (major, minor)
+    release: tuple                  # (major, minor): the release line
     k8s_api: str                    # k8s.io/api (and apimachinery) in the release's go.mod
     k8s_api_source: str             # how k8s_api was found ("unverified: ..." when it was not)
     mesh_defaults: str = MESH_DEFAULTS_1_22  # key of meshconfig.defaults.PROFILES
     builtin: str | None = None      # directory of builtin/ with this release's injector config
-    # k8s.io/apimachinery 0.34+ marks ObjectMeta.creationTimestamp `omitzero`: istioctl no longer
-    # prints `creationTimestamp: null`.
-    omits_zero_creation_timestamp: bool = False
     # ENABLE_NATIVE_SIDECARS defaults to "auto" in istiod (native sidecars when every node's
     # kubelet is 1.33+) since Istio 1.27; "false" before.
     native_sidecars_auto_by_default: bool = False
+    # The Pod annotation sidecar.istio.io/nativeSidecar overrides the global native-sidecar
+    # setting (istio/istio#53490, Istio 1.24); older releases ignore it.
+    native_sidecar_annotation: bool = False
+    # First patch release of the line whose injector makes istio-init (`-u UID`) and
+    # istio-validation follow the runAsUser/runAsGroup of a user-defined istio-proxy
+    # (adjustInitContainerUser, istio/istio#51012: 1.23.0, and 1.22.1 by cherry-pick #51047).
+    init_user_from_proxy_since_patch: int = 0
+    # The patch release reproduced (from the image tag); None: not known, taken as the line's .0.
+    patch: int | None = None
+
+    @property
+    def adjusts_init_container_user(self) -> bool:
+        return (self.patch or 0) >= self.init_user_from_proxy_since_patch
 
     @property
     def name(self) -> str:
@@ -71,32 +82,39 @@ def _profile(minor: int, k8s_api: str, source: str, **switches) -> ReleaseProfil
 
 
 _UNVERIFIED = "unverified: istio.io/istio go.mod not served by the module proxy (403)"
-_LATE = dict(native_sidecars_auto_by_default=True)                        # 1.27+
-_LATER = dict(native_sidecars_auto_by_default=True, omits_zero_creation_timestamp=True)  # 1.28+
+_ANNOTATION = dict(native_sidecar_annotation=True)                                    # 1.24+
+_LATE = dict(_ANNOTATION, native_sidecars_auto_by_default=True)                       # 1.27+
 
 PROFILES = {p.release: p for p in (
     _profile(22, "v0.30.0", "gotypes-schema's pin for Istio 1.22.0; golden parity 96/96",
-             builtin="1.22.0"),
+             builtin="1.22.0", init_user_from_proxy_since_patch=1),
     _profile(23, "v0.30.0", _UNVERIFIED + "; client-go v1.23.0: v0.30.0"),
-    _profile(24, "v0.31.0", _UNVERIFIED + "; v0.31 seen in istioctl 1.24 (issue 10)"),
-    _profile(25, "v0.32.1", _UNVERIFIED + "; client-go v1.25.0: v0.32.1"),
+    _profile(24, "v0.31.0", _UNVERIFIED + "; v0.31 seen in istioctl 1.24 (issue 10)", **_ANNOTATION),
+    _profile(25, "v0.32.1", _UNVERIFIED + "; client-go v1.25.0: v0.32.1", **_ANNOTATION),
     _profile(26, "v0.32.1", _UNVERIFIED + "; client-go v1.26.0: v0.32.1; istio#56113 (0.33) open "
-             "after the branch cut"),
+             "after the branch cut", **_ANNOTATION),
     _profile(27, "v0.33.0", _UNVERIFIED, **_LATE),
-    _profile(28, "v0.34.0", _UNVERIFIED + "; ObjectMeta omitzero seen in istioctl 1.28", **_LATER),
-    _profile(29, "v0.35.0", _UNVERIFIED + "; client-go v1.29.0: v0.35.0", **_LATER),
+    _profile(28, "v0.34.0", _UNVERIFIED + "; ObjectMeta omitzero seen in istioctl 1.28", **_LATE),
+    _profile(29, "v0.35.0", _UNVERIFIED + "; client-go v1.29.0: v0.35.0", **_LATE),
     _profile(30, "v0.35.3", "istio.io/istio@v0.0.0-20260826214018-9739e10eb9d7 (release-1.30) go.mod",
-             builtin="1.30.4", **_LATER),
+             builtin="1.30.4", **_LATE),
 )}
 DEFAULT_RELEASE = (1, 22)
 
 
+def parse_release(text) -> tuple | None:
+    """(major, minor, patch) of a release name such as 1.30.4, v1.22.0 or 1.30.4-distroless;
+    (major, minor, None) for 1.28; None when it is not one (latest, a commit...)."""
+    match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$", str(text))
+    if not match:
+        return None
+    patch = match.group(3)
+    return int(match.group(1)), int(match.group(2)), None if patch is None else int(patch)
+
+
 def istio_release_of(values) -> tuple | None:
-    """The Istio release an injector config belongs to, from its image tag (e.g. 1.30.4,
-    1.30.4-distroless); None when the tag is not a release (latest, a commit...)."""
-    tag = values.get("global", "tag", default="")
-    match = re.match(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$", str(tag))
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    """The Istio release an injector config belongs to, from its image tag (parse_release)."""
+    return parse_release(values.get("global", "tag", default=""))
 
 
 def _nearest(release: tuple) -> tuple:
@@ -112,11 +130,16 @@ def _nearest(release: tuple) -> tuple:
 
 
 def profile_for(release: tuple | None) -> ReleaseProfile:
-    """The profile of a release (major, minor); None: the default (the lab's Istio 1.22);
-    a release with no profile: the nearest known one."""
+    """The profile of a release (major, minor[, patch]); None: the default (the lab's Istio
+    1.22); a release with no profile: the nearest known one. With a patch number, the profile
+    carries it (switches that changed within a line read it)."""
     if release is None:
         return PROFILES[DEFAULT_RELEASE]
-    return PROFILES.get(tuple(release[:2])) or PROFILES[_nearest(tuple(release[:2]))]
+    line = PROFILES.get(tuple(release[:2])) or PROFILES[_nearest(tuple(release[:2]))]
+    patch = release[2] if len(release) > 2 else None
+    if patch is None or line.release != tuple(release[:2]):
+        return line
+    return dataclasses.replace(line, patch=patch)
 
 
 def unknown_release_notice(release: tuple | None) -> str:

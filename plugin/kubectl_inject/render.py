@@ -43,13 +43,18 @@ def _go_value_string(value) -> str:
     return str(value)
 
 
-def proxy_image(values, image_type: str, annotations: dict) -> str:
-    """hub/image:tag with the image type suffix (-distroless, -debug) applied as Istio does."""
+def proxy_image(values, image_type: str | None, annotations: dict) -> str:
+    """hub/image:tag with the image type suffix (-distroless, -debug) applied as Istio does.
+
+    The image type: the Pod's sidecar.istio.io/proxyImageType annotation, else ProxyConfig's
+    image.imageType (`image_type`; None when ProxyConfig has no image), else global.variant."""
     hub = values.get("global", "hub", default="")
     tag = values.get("global", "tag", default=None)
     tag = "" if tag is None else _go_value_string(tag)
     name = values.get("global", "proxy", "image", default="") or "proxyv2"
-    image_type = annotations.get(IMAGE_TYPE_ANNOTATION, image_type or "")
+    if image_type is None:
+        image_type = _go_value_string(values.get("global", "variant", default=None) or "")
+    image_type = annotations.get(IMAGE_TYPE_ANNOTATION, image_type)
     if image_type:
         for known in KNOWN_IMAGE_TYPES:
             if tag.endswith("-" + known):

@@ -9,8 +9,11 @@ hand-written ones). The module-level functions below act on the default.
 
 The Kubernetes types of other k8s.io/api versions (the ones Istio releases
 build with, see releases.py) are in schema/k8s-vX.Y.json (K8S_SCHEMA_FILES);
-for_k8s_api(version) gives the TypeSchema of one, with the same mesh.json. The
-pipeline still uses the default (k8s.io/api v0.30.0) for every release.
+for_k8s_api(version) gives the TypeSchema of one, with the same mesh.json.
+The module functions below act on the schema in force: the default, or the one
+a caller put in force with ``using(schema)`` (the injection pipeline does, with
+its release's types, so that every typed round trip of one run, down to the
+strategic merge, sees the same Go types the release's istioctl was built with).
 
 Type references are strings: basic Go types ("string", "bool", "int32",
 "int64", "float64", "[]byte", "interface{}", ...), "*T", "[]T",
@@ -56,6 +59,8 @@ API (methods of TypeSchema, and module functions on the default schema):
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+import contextlib
+import contextvars
 import functools
 import json
 import os
@@ -65,7 +70,7 @@ __all__ = [
     "TypeSchema", "default", "FieldInfo", "TypeRef", "BASIC_TYPES",
     "field_info", "field_by_go_name", "lookup_json_key", "resolve", "unwrap", "type_info",
     "has_type", "struct_fields", "kinds", "modules", "go_type_string", "short_name",
-    "for_k8s_api", "K8S_SCHEMA_FILES",
+    "for_k8s_api", "K8S_SCHEMA_FILES", "using", "current",
 ]
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
@@ -96,6 +101,9 @@ class FieldInfo:
     json: str
     type: str
     omitempty: bool = False
+    # `omitzero` (Go 1.24's encoding/json): the zero value is left out; k8s.io/apimachinery 0.34+
+    # tags ObjectMeta.creationTimestamp so.
+    omitzero: bool = False
     inline: bool = False
     patch_strategy: str = ""
     patch_merge_key: str = ""
@@ -120,7 +128,7 @@ class TypeRef:
 def _field(f: dict, path: tuple, inline: bool) -> FieldInfo:
     return FieldInfo(
         go=f["go"], json=f["json"], type=f["type"], omitempty=bool(f.get("omitempty")),
-        inline=inline, patch_strategy=f.get("patchStrategy", ""),
+        omitzero=bool(f.get("omitzero")), inline=inline, patch_strategy=f.get("patchStrategy", ""),
         patch_merge_key=f.get("patchMergeKey", ""), oneof=f.get("oneof", ""),
         proto=f.get("proto", ""), path=path,
         tagged=f["json"] != f["go"] or bool(f.get("proto")),
@@ -143,6 +151,9 @@ class TypeSchema:
         # (functools' C cache; the typed round trip calls resolve for every value).
         for name in ("resolve", "flattened", "_by_json", "_by_go", "_by_fold", "go_type_string"):
             setattr(self, name, functools.lru_cache(maxsize=None)(getattr(self, name)))
+        # What other modules compute from these types once (typed.py's struct plans): kept
+        # with the schema, so that a run under another release's types never sees them.
+        self.derived: dict = {}
 
     @classmethod
     def from_files(cls, paths) -> "TypeSchema":
@@ -338,6 +349,27 @@ def default() -> TypeSchema:
     return _default
 
 
+# The schema put in force by using(); a context variable, so concurrent runs (threads, the
+# tests) each see their own.
+_in_force: contextvars.ContextVar = contextvars.ContextVar("gotypes_schema_in_force", default=None)
+
+
+def current() -> TypeSchema:
+    """The schema in force: the one given to the innermost using(), else the default."""
+    return _in_force.get() or _default or default()
+
+
+@contextlib.contextmanager
+def using(types: TypeSchema):
+    """Put `types` in force for the module functions (and everything built on them) inside the
+    block."""
+    token = _in_force.set(types)
+    try:
+        yield types
+    finally:
+        _in_force.reset(token)
+
+
 def _k8s_line(version: str) -> str:
     """"v0.35.3" or "v0.35" -> "v0.35"."""
     return ".".join(version.split(".")[:2])
@@ -359,46 +391,46 @@ def for_k8s_api(version: str) -> TypeSchema:
     return _for_line(_k8s_line(version))
 
 
-# The default schema's methods as module functions: most callers have one schema.
+# The methods of the schema in force, as module functions: callers need not pass it around.
 def kinds() -> dict:
-    return (_default or default()).kinds()
+    return current().kinds()
 
 
 def modules() -> dict:
-    return (_default or default()).modules()
+    return current().modules()
 
 
 def type_info(name: str) -> dict:
-    return (_default or default()).type_info(name)
+    return current().type_info(name)
 
 
 def has_type(name: str) -> bool:
-    return (_default or default()).has_type(name)
+    return current().has_type(name)
 
 
 def resolve(type_ref: str) -> TypeRef:
-    return (_default or default()).resolve(type_ref)
+    return current().resolve(type_ref)
 
 
 def unwrap(type_ref: str) -> str:
-    return (_default or default()).unwrap(type_ref)
+    return current().unwrap(type_ref)
 
 
 def struct_fields(type_ref: str) -> list:
-    return (_default or default()).struct_fields(type_ref)
+    return current().struct_fields(type_ref)
 
 
 def field_info(type_ref: str, json_name: str) -> FieldInfo | None:
-    return (_default or default()).field_info(type_ref, json_name)
+    return current().field_info(type_ref, json_name)
 
 
 def field_by_go_name(type_ref: str, go_name: str) -> FieldInfo | None:
-    return (_default or default()).field_by_go_name(type_ref, go_name)
+    return current().field_by_go_name(type_ref, go_name)
 
 
 def lookup_json_key(struct_name: str, key: str) -> FieldInfo | None:
-    return (_default or default()).lookup_json_key(struct_name, key)
+    return current().lookup_json_key(struct_name, key)
 
 
 def go_type_string(type_ref: str) -> str:
-    return (_default or default()).go_type_string(type_ref)
+    return current().go_type_string(type_ref)

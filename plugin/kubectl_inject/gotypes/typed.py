@@ -34,7 +34,7 @@ sigs.k8s.io/yaml v1.4.0 wraps it as
 "error unmarshaling JSON: while decoding JSON: " + str(err); `TypeError.yaml_message()` gives that form.
 
 Public API:
-  normalize(value, type_ref) -> JSON value
+  normalize(value, type_ref, dropped=None) -> JSON value (unknown fields' paths into dropped)
   go_ordered(value, type_ref) -> the same with struct keys in Go's field order
   object_type(api_version, kind) -> type ref or None
   zero_json(type_ref) -> what json.Marshal prints for the zero value
@@ -125,12 +125,14 @@ _MISSING = object()
 
 
 class _Ctx:
-    __slots__ = ("stack", "struct", "saved")
+    __slots__ = ("stack", "struct", "saved", "dropped")
 
-    def __init__(self):
+    def __init__(self, dropped: list | None = None):
         self.stack: list[str] = []
         self.struct = ""
         self.saved: TypeError | None = None
+        # Where to note the paths of fields the types do not have (None: nobody asked).
+        self.dropped = dropped
 
     def type_error(self, value_desc: str, type_str: str):
         if self.saved is None:
@@ -386,7 +388,10 @@ def _decode_struct(v, tref: str, r, ctx: _Ctx):
     for key, x in _sorted_items(v):
         f = schema.lookup_json_key(r.name, key)
         if f is None:
-            continue  # unknown fields are dropped
+            # encoding/json ignores a field the struct does not have: it is lost on the way out.
+            if ctx.dropped is not None:
+                ctx.dropped.append(".".join(ctx.stack + [str(key)]))
+            continue
         saved_stack, saved_struct = len(ctx.stack), ctx.struct
         ctx.stack.append(f.json)
         ctx.struct = struct_short
@@ -484,16 +489,15 @@ def _is_empty(val, tref: str) -> bool:
     return val == 0 or val == ""
 
 
-_STRUCT_PLANS: dict = {}
-
-
 def _struct_plan(tref: str) -> list:
     """Per struct type, computed once: each field with what an absent value encodes to.
 
     Encoding every absent field's zero value for every object dominated the run time of a
-    1,000-Deployment manifest; the zero encodings never change, so they are cached.
+    1,000-Deployment manifest; the zero encodings never change for one schema, so they are
+    cached with it (releases differ in their types).
     """
-    plan = _STRUCT_PLANS.get(tref)
+    plans = schema.current().derived.setdefault("typed.struct_plans", {})
+    plan = plans.get(tref)
     if plan is None:
         plan = []
         for f in schema.struct_fields(tref):
@@ -501,7 +505,7 @@ def _struct_plan(tref: str) -> list:
             emit_missing = not (f.omitempty and _is_empty(zero, f.type))
             plan.append((f.json, f.type, f.omitempty, emit_missing,
                          _encode(zero, f.type) if emit_missing else None))
-        _STRUCT_PLANS[tref] = plan
+        plans[tref] = plan
     return plan
 
 
@@ -554,12 +558,14 @@ def _encode(val, tref: str):
 # ---------------------------------------------------------------- public
 
 
-def normalize(value, type_ref: str):
+def normalize(value, type_ref: str, dropped: list | None = None):
     """json.Unmarshal(value) into type_ref, then json.Marshal: the JSON value Go prints.
 
-    Raises TypeError (this module's) with Go's message when Go would fail.
+    Raises TypeError (this module's) with Go's message when Go would fail. With `dropped`, the
+    JSON paths (field names from the root, no list indexes, as Go's errors name them) of the
+    input's fields that type_ref's types do not have are appended to it: Go drops them silently.
     """
-    ctx = _Ctx()
+    ctx = _Ctx(dropped)
     try:
         model = _decode(value, type_ref, ctx)
     except _Abort as a:

@@ -31,8 +31,9 @@ class VersionProfile:
 
 def _default_proxy_config_1_22() -> dict:
     # pkg/config/mesh DefaultProxyConfig, Istio 1.22: no Concurrency default (1.18 dropped
-    # it, concurrency follows the CPU limit), no ParentShutdownDuration (removed in 1.17),
-    # the Zipkin tracer still configured.
+    # it, concurrency follows the CPU limit), no ParentShutdownDuration (removed in 1.17), no
+    # tracer (the default Zipkin one went in 1.22, istio/istio#49615; checked against istioctl
+    # 1.30.4, where a mesh that names that same Zipkin tracer keeps it in PROXY_CONFIG).
     return {
         "configPath": "./etc/istio/proxy",
         "binaryPath": "/usr/local/bin/envoy",
@@ -42,7 +43,6 @@ def _default_proxy_config_1_22() -> dict:
         "proxyAdminPort": 15000,
         "controlPlaneAuthPolicy": "MUTUAL_TLS",
         "statNameLength": 189,
-        "tracing": {"zipkin": {"address": "zipkin.istio-system:9411"}},
         "statusPort": 15020,
         "terminationDrainDuration": "5s",
     }

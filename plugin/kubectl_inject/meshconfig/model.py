@@ -50,8 +50,11 @@ class ProxyConfig(_StoredMessage):
     def hold_application_until_proxy_starts(self) -> bool:
         return bool(self.data.get("holdApplicationUntilProxyStarts", False))
 
-    def image_type(self) -> str:
-        return (self.data.get("image") or {}).get("imageType", "")
+    def image_type(self) -> str | None:
+        """ProxyConfig.image.imageType; None when there is no `image` (Go: a nil *ProxyImage,
+        which lets global.variant choose the image type)."""
+        image = self.data.get("image")
+        return None if image is None else (image or {}).get("imageType", "")
 
     def proxy_metadata(self) -> dict:
         return dict(self.data.get("proxyMetadata") or {})

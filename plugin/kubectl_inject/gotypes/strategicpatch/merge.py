@@ -467,15 +467,17 @@ def _from_go(v: Any) -> Any:
     return v
 
 
-_default_meta: PatchMeta | None = None
+_metas: dict = {}
 
 
 def default_meta() -> PatchMeta:
-    """Patch metadata over the committed Go type schema."""
-    global _default_meta
-    if _default_meta is None:
-        _default_meta = PatchMeta(gotypes_schema.default())
-    return _default_meta
+    """Patch metadata over the Go type schema in force (gotypes.schema.using), one per schema."""
+    types = gotypes_schema.current()
+    meta = _metas.get(id(types))
+    if meta is None:
+        # Schemas are made once per process (default(), for_k8s_api), so id() is stable.
+        meta = _metas[id(types)] = PatchMeta(types)
+    return meta
 
 
 def strategic_merge_patch(original: dict | None, patch: dict | None, type_ref: str, *,
