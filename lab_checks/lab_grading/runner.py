@@ -17,7 +17,8 @@ from pathlib import Path
 
 from lab_grading.cluster_reads import Connection, Deadline, TargetUnusable, read_processes, read_snapshot
 from lab_grading.roster import Target
-from lab_grading.rubric import CHECKPOINTS, FILES, Check, CheckResult, processes_prerequisite, score, ungradable
+from lab_grading.rubric import (CHECKPOINTS, FILES, PROCESSES, Check, CheckResult, processes_prerequisite, score,
+                                ungradable)
 from lab_grading.submissions import read_submission
 
 # Beyond its budget a target's thread gets this long to report before it is written off.
@@ -79,7 +80,8 @@ def grade_target(target: Target, settings: Settings) -> StudentGrade:
         conn = Connection(target, Deadline(settings.budget))
         grade.namespace = conn.namespace
         snap = read_snapshot(conn, settings.istio_namespace)
-        if settings.checkpoint == "applied" and not processes_prerequisite(snap):
+        # The one exec, only when its check is graded and could pass (as the lab's step 7 follows step 6).
+        if PROCESSES in checks and not processes_prerequisite(snap):
             snap.processes = read_processes(conn, settings.kubectl)
         if settings.with_files and target.files:
             snap.submission = read_submission(conn, target.files, settings.istio_namespace, settings.kubectl_inject)
