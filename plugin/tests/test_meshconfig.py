@@ -21,7 +21,6 @@ DEFAULT_PROXY = {
     "proxyAdminPort": 15000,
     "controlPlaneAuthPolicy": "MUTUAL_TLS",
     "statNameLength": 189,
-    "tracing": {"zipkin": {"address": "zipkin.istio-system:9411"}},
     "statusPort": 15020,
     "terminationDrainDuration": "5s",
 }
@@ -48,7 +47,8 @@ def test_defaults_without_a_file():
     assert mesh.status_port() == 15020
     assert [p["name"] for p in mesh.get("extensionProviders")] == ["prometheus", "stackdriver", "envoy"]
     pc = mesh.default_config()
-    assert (pc.interception_mode(), pc.hold_application_until_proxy_starts(), pc.image_type()) == ("REDIRECT", False, "")
+    # no ProxyConfig image: None, so that global.variant picks the image type
+    assert (pc.interception_mode(), pc.hold_application_until_proxy_starts(), pc.image_type()) == ("REDIRECT", False, None)
     assert pc.concurrency() is None  # Istio 1.18+ has no concurrency default
     assert pc.drain_duration() == "45s"
 
@@ -88,7 +88,7 @@ def test_default_config_is_merged_field_by_field_into_the_defaults():
     mesh = load_mesh_config("defaultConfig:\n  drainDuration: 23s\n  proxyMetadata: {A: '1'}\n")
     pc = mesh.default_config().to_dict()
     assert pc["drainDuration"] == "23s"
-    assert pc["statusPort"] == 15020 and pc["tracing"] == DEFAULT_PROXY["tracing"]
+    assert pc["statusPort"] == 15020 and "tracing" not in pc   # no default tracer since 1.22
     assert pc["proxyMetadata"] == {"A": "1"}
     assert proto_json(mesh.default_config()) == '{"drainDuration":"23s","proxyMetadata":{"A":"1"}}'
     assert mesh.default_config().drain_duration() == "23s"

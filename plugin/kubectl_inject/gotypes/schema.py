@@ -140,6 +140,14 @@ def _fold(s: str) -> str:
     return s.replace("\u212a", "k").replace("\u017f", "s").lower()
 
 
+@functools.lru_cache(maxsize=None)
+def _read_json(path: str) -> dict:
+    # A run under a newer release's types reads mesh.json twice (default schema and its own):
+    # parse it once. Callers only read the result.
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 class TypeSchema:
     """Go types in the gotypes format: ``{"types": {...}, "kinds": {...}, "modules": {...}}``."""
 
@@ -159,8 +167,7 @@ class TypeSchema:
     def from_files(cls, paths) -> "TypeSchema":
         merged = {"types": {}, "kinds": {}, "modules": {}}
         for path in paths:
-            with open(path, encoding="utf-8") as f:
-                d = json.load(f)
+            d = _read_json(path)
             for key in merged:
                 merged[key].update(d.get(key, {}))
         return cls(merged)
