@@ -2,7 +2,7 @@
 #   make install      .venv with the project (editable) and a real kubectl
 #   make test         unit tests + Istio golden parity (skips golden without ../shared)
 #   make golden       Istio's own kube-inject golden cases through the installed command
-#   make bench        injector benchmarks (bench/)
+#   make bench        kubectl inject vs istioctl, side by side (bench/; writes docs/benchmarks.md)
 #   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
 #   make parity       kubectl inject vs a real istioctl kube-inject (built here) over manifest corpora
 #   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/lab_grading/grade.mk)
@@ -29,8 +29,10 @@ test: install
 golden: install
 	$(PYTHON) $(SHARED)/tools/golden_check.py $(GOLDEN) --list-failures -- $(VENV)/bin/kubectl-inject
 
+# Side by side with the istioctl built here; matplotlib only draws docs/benchmarks.png.
 bench: install
-	$(PYTHON) bench/bench_inject.py
+	$(VENV)/bin/pip install -q --disable-pip-version-check matplotlib
+	$(PYTHON) bench/bench_inject.py --istioctl "$$($(MAKE) -s istioctl-path)"
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugin/*.egg-info

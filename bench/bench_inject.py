@@ -1,35 +1,58 @@
 #!/usr/bin/env python3
-"""Benchmarks of `kubectl inject` (not tests: they report numbers, they do not pass or fail).
+"""kubectl inject side by side with a real istioctl kube-inject (benchmarks, not tests: they report
+numbers and ratios, they do not pass or fail on speed).
 
-1. Cold single-Pod latency: a fresh process injecting the lab's nginx Pod, repeated; the
-   median and best wall time of the whole command (interpreter start-up included).
-2. Throughput: one process injecting a generated manifest of N Deployments (default 1,000);
-   Pods per second, plus the peak resident memory of that process.
+Both tools get the same inputs and the same config files (the project's built-in config of the
+istioctl's release), and their runs are interleaved (ours, theirs, ours, ...) so that the shared,
+noisy machine slows both alike. Every timed run's stdout is compared: a benchmark over different
+outputs would measure nothing, so any difference stops the run.
 
-Config: the Istio 1.22.0 default injector config from ../shared/istio-golden when present,
-else the built-in default (`--offline`).
+  single Pod, offline   the lab's nginx Pod, config files, a fresh process each run
+  single Pod, cluster   the same Pod with the config read from the hermetic cluster (skipped when
+                        that cluster does not answer)
+  bulk                  N Deployments with varied annotations, probes and containers, one process
 
-usage: bench/bench_inject.py [--deployments N] [--repeat R] [--json]
+Reported: median and spread (min-max) of the wall time, the ratio kubectl inject / istioctl of the
+medians, CPU time (user+sys) and peak RSS of each process (os.wait4). Writes docs/benchmarks.md
+and, when matplotlib is installed, docs/benchmarks.png (time against input size).
+
+usage: bench/bench_inject.py --istioctl PATH [--repeat 15] [--sizes 10,100,1000,10000]
+                             [--kubeconfig F] [--markdown docs/benchmarks.md] [--chart docs/benchmarks.png]
 """
 from __future__ import annotations
 
 import argparse
-import json
+import datetime
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "plugin", "tests"))
-from inject_testkit import NGINX_POD  # noqa: E402  (the lab's Pod, shared with the tests)
+from inject_testkit import LAB_CACHE, NGINX_POD  # noqa: E402  (the lab's Pod, the lab cache)
 
-GOLDEN_INPUTS = os.path.join(os.path.dirname(ROOT), "shared", "istio-golden", "1.22.0", "inputs")
+KUBECTL_INJECT = os.path.join(ROOT, ".venv", "bin", "kubectl-inject")
+BUILTIN = os.path.join(ROOT, "plugin", "kubectl_inject", "builtin")
 
-DEPLOYMENT = """\
+
+def deployment(i: int) -> str:
+    """One Deployment of the bulk input; every few a variation the injector must handle."""
+    annotations = ""
+    if i % 3 == 0:
+        annotations = ('      annotations:\n        prometheus.io/scrape: "true"\n'
+                       '        prometheus.io/port: "9090"\n')
+    elif i % 3 == 1:
+        annotations = ('      annotations:\n        sidecar.istio.io/proxyCPU: 200m\n'
+                       '        traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n')
+    sidecar = ""
+    if i % 2 == 0:
+        sidecar = (f"      - name: worker\n        image: registry.example/worker:{i}\n"
+                   "        args: [--queue, jobs]\n        resources:\n          requests: {cpu: 50m, memory: 64Mi}\n")
+    return f"""\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -42,9 +65,9 @@ spec:
       app: app-{i}
   template:
     metadata:
-      labels:
+{annotations}      labels:
         app: app-{i}
-        version: v1
+        version: v{i % 4}
     spec:
       containers:
       - name: app
@@ -56,70 +79,172 @@ spec:
           httpGet:
             path: /ready
             port: 8080
----
+        livenessProbe:
+          tcpSocket:
+            port: 8080
+{sidecar}---
 """
 
 
-def command() -> list:
-    exe = os.path.join(ROOT, ".venv", "bin", "kubectl-inject")
-    if not os.path.exists(exe):
-        exe = os.path.join(ROOT, "kubectl-inject")
-    if os.path.isdir(GOLDEN_INPUTS):
-        return [exe, "--injectConfigFile", os.path.join(GOLDEN_INPUTS, "default.template.gen.yaml"),
-                "--valuesFile", os.path.join(GOLDEN_INPUTS, "default.values.gen.yaml"),
-                "--meshConfigFile", os.path.join(GOLDEN_INPUTS, "default.mesh.gen.yaml")]
-    return [exe, "--offline"]
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mib: float
 
 
-def timed_run(argv: list) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"benchmark command failed: {proc.stderr.strip()}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return elapsed, max(after.ru_maxrss, before.ru_maxrss)
+@dataclass
+class Series:
+    samples: list = field(default_factory=list)
+
+    def median(self, attr="wall"):
+        return statistics.median(getattr(s, attr) for s in self.samples)
+
+    def spread(self):
+        walls = [s.wall for s in self.samples]
+        return min(walls), max(walls)
+
+    def peak_rss(self):
+        return max(s.rss_mib for s in self.samples)
+
+
+def run(argv: list, env: dict) -> tuple[Sample, str]:
+    """One child process: its wall time, CPU time and peak RSS, and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if proc.returncode != 0:
+            sys.exit(f"bench: {' '.join(argv[:2])} failed: {err.read().decode().strip()[-300:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), text
+
+
+def side_by_side(ours: list, theirs: list, env: dict, repeat: int, what: str):
+    a, b = Series(), Series()
+    for _ in range(repeat):
+        sa, out_a = run(ours, env)
+        sb, out_b = run(theirs, env)
+        if out_a != out_b:
+            sys.exit(f"bench: outputs differ on {what}; `make parity` shows where")
+        a.samples.append(sa)
+        b.samples.append(sb)
+    return a, b
+
+
+def cluster_answers(kubeconfig: str) -> bool:
+    kubectl = os.path.join(ROOT, ".venv", "bin", "kubectl")
+    if not (os.path.exists(kubeconfig) and os.path.exists(kubectl)):
+        return False
+    proc = subprocess.run([kubectl, "--kubeconfig", kubeconfig, "--request-timeout", "5s", "get", "--raw",
+                           "/readyz"], capture_output=True, text=True)
+    return proc.returncode == 0
+
+
+def row(name, a: Series, b: Series) -> str:
+    ratio = a.median() / b.median()
+    fmt = lambda s: f"{s.median():.3f} s ({s.spread()[0]:.3f}–{s.spread()[1]:.3f})"
+    return (f"| {name} | {fmt(a)} | {fmt(b)} | **{ratio:.2f}×** | {a.median('cpu') / b.median('cpu'):.2f}× | "
+            f"{a.peak_rss():.0f} / {b.peak_rss():.0f} MiB |")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deployments", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--istioctl", required=True)
+    ap.add_argument("--repeat", type=int, default=15, help="runs of each tool for a single Pod")
+    ap.add_argument("--bulk-repeat", type=int, default=3, help="runs of each tool per bulk size")
+    ap.add_argument("--sizes", default="10,100,1000,10000")
+    ap.add_argument("--kubeconfig", default=os.path.join(LAB_CACHE, "kubeconfig-istio-lab"))
+    ap.add_argument("--markdown", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    ap.add_argument("--chart", default=os.path.join(ROOT, "docs", "benchmarks.png"))
+    args = ap.parse_args()
+    if not os.access(args.istioctl, os.X_OK) or not os.path.exists(KUBECTL_INJECT):
+        print(f"bench: need {args.istioctl} (make istioctl-path) and {KUBECTL_INJECT} (make install)", file=sys.stderr)
+        return 2
 
-    base = command()
+    version = subprocess.run([args.istioctl, "version", "--remote=false"], capture_output=True,
+                             text=True).stdout.strip().split()[-1]
+    config_dir = os.path.join(BUILTIN, version)
+    files = ["--injectConfigFile", os.path.join(config_dir, "template.yaml"),
+             "--valuesFile", os.path.join(config_dir, "values.yaml"),
+             "--meshConfigFile", os.path.join(config_dir, "mesh.yaml")]
+    offline_env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(),
+                   "KUBECONFIG": "/nonexistent", "ENABLE_NATIVE_SIDECARS": "false"}
+    # istioctl 1.29+ asks the cluster for its default revision unless told (-r default changes
+    # nothing in its output; without it, and without a cluster, it waits forever).
+    istioctl = [args.istioctl, "kube-inject", "-r", "default"]
+    lines, chart = [], {"kubectl inject": [], "istioctl": []}
+
     with tempfile.TemporaryDirectory() as tmp:
         pod = os.path.join(tmp, "nginx-pod.yaml")
-        with open(pod, "w") as handle:
-            handle.write(NGINX_POD)
-        latencies = [timed_run(base + ["-f", pod])[0] for _ in range(args.repeat)]
+        with open(pod, "w") as f:
+            f.write(NGINX_POD)
+        a, b = side_by_side([KUBECTL_INJECT, *files, "-f", pod], [*istioctl, *files, "-f", pod],
+                            offline_env, args.repeat, "the single Pod")
+        lines.append(row(f"single Pod, offline config files ({args.repeat} runs each)", a, b))
+        print(lines[-1], flush=True)
 
-        manifest = os.path.join(tmp, "deployments.yaml")
-        with open(manifest, "w") as handle:
-            for i in range(args.deployments):
-                handle.write(DEPLOYMENT.format(i=i))
-        elapsed, peak_kib = timed_run(base + ["-f", manifest])
+        if cluster_answers(args.kubeconfig):
+            cluster_env = dict(offline_env, KUBECONFIG=args.kubeconfig)
+            cluster_env.pop("ENABLE_NATIVE_SIDECARS")
+            a, b = side_by_side([KUBECTL_INJECT, "-f", pod], [args.istioctl, "kube-inject", "-f", pod],
+                                cluster_env, args.repeat, "the single Pod in cluster mode")
+            lines.append(row(f"single Pod, config from the hermetic cluster ({args.repeat} runs each)", a, b))
+        else:
+            lines.append("| single Pod, cluster mode | not measured: the hermetic cluster does not answer | | | | |")
+        print(lines[-1], flush=True)
 
-    results = {
-        "config": "istio-1.22.0 golden default" if "--offline" not in base else "built-in default",
-        "single_pod_latency_s": {"median": round(statistics.median(latencies), 3),
-                                 "best": round(min(latencies), 3), "runs": args.repeat},
-        "throughput": {"deployments": args.deployments, "seconds": round(elapsed, 2),
-                       "pods_per_second": round(args.deployments / elapsed, 1),
-                       "peak_rss_mib": round(peak_kib / 1024, 1)},
-    }
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        lat = results["single_pod_latency_s"]
-        thr = results["throughput"]
-        print(f"config: {results['config']}")
-        print(f"cold single-Pod latency: median {lat['median']} s, best {lat['best']} s over {lat['runs']} runs")
-        print(f"throughput: {thr['deployments']} Deployments in {thr['seconds']} s = "
-              f"{thr['pods_per_second']} Pods/s, peak RSS {thr['peak_rss_mib']} MiB")
+        for n in (int(s) for s in args.sizes.split(",")):
+            manifest = os.path.join(tmp, f"deployments-{n}.yaml")
+            with open(manifest, "w") as f:
+                f.writelines(deployment(i) for i in range(n))
+            repeat = args.bulk_repeat if n <= 1000 else 1
+            a, b = side_by_side([KUBECTL_INJECT, *files, "-f", manifest], [*istioctl, *files, "-f", manifest],
+                                offline_env, repeat, f"{n} Deployments")
+            mib = os.path.getsize(manifest) / 2**20
+            lines.append(row(f"{n:,} Deployments ({mib:.1f} MiB; {repeat} run{'s' if repeat > 1 else ''} each; "
+                             f"{n / a.median():.0f} vs {n / b.median():.0f} Pods/s)", a, b))
+            chart["kubectl inject"].append((n, a.median()))
+            chart["istioctl"].append((n, b.median()))
+            print(lines[-1], flush=True)
+
+    today = datetime.date.today().isoformat()
+    text = f"""# Benchmarks: kubectl inject and istioctl kube-inject, side by side
+
+Measured on {today} on the project's 2-core machine by `make bench` (bench/bench_inject.py): istioctl
+{version} built here from Istio's Go module (`make istioctl-path`), the project's built-in config files
+of that release for both tools, runs interleaved, outputs compared on every run (all identical).
+Ratio = kubectl inject / istioctl (below 1: kubectl inject is faster). CPU ratio: user+sys time.
+The machine is shared and noisy: read the ratios, not the absolute times.
+
+| input | kubectl inject: median (min–max) | istioctl: median (min–max) | ratio | CPU ratio | peak RSS ours / istioctl |
+| --- | --- | --- | --- | --- | --- |
+""" + "\n".join(lines) + "\n"
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, points in chart.items():
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("Deployments in one manifest")
+        ax.set_ylabel("wall time, s (median)")
+        ax.set_title(f"kubectl inject vs istioctl {version} kube-inject")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.chart, dpi=100)
+        text += f"\n![time against input size]({os.path.basename(args.chart)})\n"
+    except ImportError:
+        text += "\n(no chart: matplotlib is not installed)\n"
+    with open(args.markdown, "w") as f:
+        f.write(text)
+    print(f"bench: wrote {args.markdown}")
     return 0
 
 
