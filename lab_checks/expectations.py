@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
+# The lab's values (arguments, commands) are lab_text.py's: the drift report quotes the same ones.
+from lab_text import ENVOY_CMD, LAB_IPTABLES_ARGS, LAB_PROXY_ARGS, PILOT_AGENT_CMD  # noqa: F401
 from pod_status import pod_summary
 from steps import POD
 
-# The istio-init arguments as the lab prints them (`-x ""` is one empty argument).
-LAB_IPTABLES_ARGS = ["istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT",
-                     "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]
-LAB_PROXY_ARGS = ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local"]
-# What `ps -ef` in istio-proxy shows: pilot-agent as PID 1, Envoy as its child.
-PILOT_AGENT_CMD = "/usr/local/bin/pilot-agent proxy sidecar"
-ENVOY_CMD = "/usr/local/bin/envoy -c etc/istio/proxy/envoy-rev.json"
 # Written by Istio's injector (kubectl inject, istioctl kube-inject, the webhook) on every injected Pod.
 SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status"
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"

@@ -6,6 +6,11 @@
 #                        recreated, Istio installed). Exit 0 only when every step passed.
 #   verify-lab-selftest  the suite against broken clusters (istiod at zero, sidecar image missing,
 #                        no sidecar injected, Pod deleted mid-lab): fails at the right step, cleans up.
+#   lab-drift            which statements of the lab text (lab_checks/lab_text.py) hold, as Markdown:
+#                        offline for every built-in Istio release (classic and native sidecars), plus
+#                        every statement on the cluster from the last verify-lab report when there is
+#                        one. Written to $(LAB_REPORT_DIR)/lab-drift-releases.md too. No cluster needed.
+#   lab-drift-test       unit tests of the statements, their classifier and the offline report.
 #
 # Reports: $(LAB_REPORT_DIR)/lab-report.json and lab-junit.xml (selftest: lab-selftest-junit.xml).
 # LAB_ARGS adds pytest options, e.g. LAB_ARGS='--lab-ready-timeout 300' or
@@ -15,7 +20,7 @@ LAB_REPORT_DIR ?= build
 LAB_ARGS ?=
 LAB_PYTEST = $(or $(PYTHON),.venv/bin/python) -m pytest -p no:cacheprovider -rN
 
-.PHONY: verify-lab verify-lab-selftest
+.PHONY: verify-lab verify-lab-selftest lab-drift lab-drift-test
 
 verify-lab: install
 	@mkdir -p $(LAB_REPORT_DIR)
@@ -26,3 +31,11 @@ verify-lab-selftest: install
 	@mkdir -p $(LAB_REPORT_DIR)
 	$(LAB_PYTEST) lab_checks/test_lab_selftests.py -v \
 	  --junitxml=$(LAB_REPORT_DIR)/lab-selftest-junit.xml $(LAB_ARGS)
+
+lab-drift: install
+	@mkdir -p $(LAB_REPORT_DIR)
+	@PYTHONPATH=lab_checks $(or $(PYTHON),.venv/bin/python) lab_checks/lab_drift_report.py \
+	  --cluster-report $(LAB_REPORT_DIR)/lab-report.json --markdown $(LAB_REPORT_DIR)/lab-drift-releases.md
+
+lab-drift-test: install
+	$(LAB_PYTEST) -q lab_checks/test_lab_drift.py
