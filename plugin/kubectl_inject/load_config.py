@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import goyaml
+from . import goyaml, template_cache
 from .errors import InjectError
 from .gotemplate import Template, TemplateError
 from .templatefuncs import istio_template_funcs
@@ -77,15 +77,21 @@ def _config_from_dict(doc: dict, source: str) -> InjectorConfig:
 
 
 def parse_templates(raw_templates: dict, env: dict | None = None) -> dict:
-    """Parse every template once; a syntax error names the template, line and column."""
+    """Parse every template once (or take its trees from template_cache); a syntax error names
+    the template, line and column."""
     funcs = istio_template_funcs(env=env)
     parsed = {}
     for name, text in raw_templates.items():
         template = Template(name, funcs=funcs)
-        try:
-            template.parse(text)
-        except TemplateError as err:
-            raise InjectError(str(err)) from None
+        trees = template_cache.load(name, text, funcs)
+        if trees is not None:
+            template.add_parse_trees(trees)
+        else:
+            try:
+                template.parse(text)
+            except TemplateError as err:
+                raise InjectError(str(err)) from None
+            template_cache.store(name, text, funcs, template.parse_trees())
         parsed[name] = template
     return parsed
 

@@ -88,6 +88,17 @@ class Template:
         common.compiled.clear()
         return self
 
+    def parse_trees(self) -> dict:
+        """The set's parse trees by name (what a later run may reuse, see add_parse_trees)."""
+        return dict(self._common.trees)
+
+    def add_parse_trees(self, trees: dict) -> "Template":
+        """Adopt trees parsed before with the same function names (Go's AddParseTree, for a
+        whole set): the same as parsing their text again."""
+        self._common.trees.update(trees)
+        self._common.compiled.clear()
+        return self
+
     def lookup(self, name: str) -> "Template | None":
         if name in self._common.trees:
             return Template(name, _common=self._common)

@@ -1,0 +1,71 @@
+"""The on-disk cache of parsed templates (template_cache): a later run reuses the trees, any
+change of text or function names misses, and a cache that cannot be used is no cache."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kubectl_inject import load_config, template_cache
+from kubectl_inject.config_source import builtin_texts
+from kubectl_inject.errors import InjectError
+
+TEMPLATES = load_config.parse_injector_config(builtin_texts("1.30.4")["config"]).raw_templates
+DATA = {"Values": {}, "ObjectMeta": {"Name": "x"}}
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_a_second_parse_reads_the_trees_instead_of_parsing(cache, monkeypatch):
+    first = load_config.parse_templates(TEMPLATES)
+    assert len(os.listdir(cache)) == len(TEMPLATES)
+
+    def no_parsing(self, text):
+        raise AssertionError("parsed again although the cache has the trees")
+    monkeypatch.setattr(load_config.Template, "parse", no_parsing)
+    second = load_config.parse_templates(TEMPLATES)
+    for name in TEMPLATES:
+        assert second[name].parse_trees().keys() == first[name].parse_trees().keys()
+    # the same trees execute to the same text
+    simple = {"x": "{{ .ObjectMeta.Name }}-{{ with .Values.missing }}y{{ end }}"}
+    monkeypatch.undo()
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(cache))
+    fresh = load_config.parse_templates(simple)["x"].execute(DATA)
+    cached = load_config.parse_templates(simple)["x"].execute(DATA)
+    assert fresh == cached == "x-"
+
+
+def test_changed_text_or_functions_miss(cache):
+    load_config.parse_templates({"t": "{{ .A }}"})
+    load_config.parse_templates({"t": "{{ .B }}"})
+    load_config.parse_templates({"t": "{{ .A }}"}, env={"X": "1"})  # same function names: a hit
+    assert len(os.listdir(cache)) == 2
+    funcs = load_config.istio_template_funcs()
+    assert template_cache.load("t", "{{ .A }}", funcs) is not None
+    assert template_cache.load("t", "{{ .A }}", dict(funcs, extra=len)) is None
+
+
+def test_a_syntax_error_is_never_cached(cache):
+    with pytest.raises(InjectError, match="unclosed action"):
+        load_config.parse_templates({"bad": "{{ .A "})
+    assert not cache.exists() or os.listdir(cache) == []
+
+
+def test_a_damaged_entry_is_parsed_again(cache):
+    load_config.parse_templates({"t": "{{ .A }}"})
+    (entry,) = os.listdir(cache)
+    (cache / entry).write_bytes(b"not a pickle")
+    assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 1}) == "1"
+
+
+def test_no_usable_cache_directory_is_no_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(blocker / "cache"))  # under a file: unusable
+    assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 2}) == "2"
+    monkeypatch.setenv(template_cache.CACHE_ENV, "off")
+    assert template_cache.cache_dir() is None
