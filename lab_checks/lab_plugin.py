@@ -7,7 +7,10 @@ which gives its name, command and prerequisites. This plugin
     of failing it again;
   - writes a table at the end of the terminal output and a JSON report (--lab-report-json), and
     makes the exit status 0 only when every collected step passed;
-  - shows what is being waited for (Progress), past pytest's output capture.
+  - shows what is being waited for (Progress), past pytest's output capture;
+  - collects each step's verdicts on the lab text's statements (record_statements, lab_drift.py):
+    a drifted statement is a note in the table, and all of them go into the JSON report and into
+    the Markdown section "Lab text drift" (lab-drift.md next to the JSON report).
 
 Its state is one LabRun in config.stash (see lab_run()); the fixtures (conftest.py) fill in the
 cluster, the shell whose command log goes into the report, and what cleanup did.
@@ -26,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from lab_drift import BROKEN, DRIFTED, markdown
+from lab_text import of_step
 from steps import STEPS, Step
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,6 +126,8 @@ class StepResult:
     reason: str = "not reached (run interrupted)"
     details: str = ""
     commands: list = field(default_factory=list)
+    # lab_drift.Verdict dicts of the step's lab_text statements; "not checked" when it did not run.
+    statements: list = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +140,7 @@ class LabRun:
     cluster: dict | None = None       # what the report says about the cluster
     cleanup: list[str] | None = None  # what cleanup did; None until it ran
     report_path: Path | None = None
+    drift_path: Path | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -151,6 +159,29 @@ def lab_run(config) -> LabRun:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab_step(number): the test is step `number` of lab_checks/steps.py")
+
+
+def record_statements(item, verdicts) -> list:
+    """Keeps a step's verdicts (lab_drift.classify) for the reports; returns the broken ones,
+    which the step must fail on."""
+    r = lab_run(item.config).results.get(step_of(item).number)
+    if r is not None:
+        r.statements = [v.as_dict() for v in verdicts]
+    return [v for v in verdicts if v.status == BROKEN]
+
+
+def _settle_statements(r: StepResult):
+    """Statements of a step that ended before judging them: broken when the step failed (its
+    reason says why), "not checked" when it did not run."""
+    if r.statements:
+        return
+    status, seen = (BROKEN, r.reason) if r.outcome in ("failed", "error") else ("not checked", r.reason)
+    r.statements = [{"key": s.key, "step": s.step, "text": s.text, "status": status, "seen": seen}
+                    for s in of_step(r.number)]
+
+
+def drift_notes(r: StepResult) -> list[str]:
+    return [f"lab text drift: {v['key']}: {v['seen']}" for v in r.statements if v["status"] == DRIFTED]
 
 
 def step_of(item) -> Step | None:
@@ -254,9 +285,9 @@ def pytest_runtest_makereport(item, call):
         if run.shell is not None:
             r.commands = [{"command": c.command, "exit": c.returncode, "seconds": round(c.seconds, 2)}
                           for c in run.shell.log]
-        for key, value in item.user_properties:
-            if key == "note":
-                r.reason = r.reason or f"note: {value}"
+        notes = [value for key, value in item.user_properties if key == "note"] + drift_notes(r)
+        if notes and not r.reason:
+            r.reason = "note: " + "; ".join(notes)
     elif call.when == "teardown" and report.failed and r.outcome == "passed":
         r.outcome = "error"
         r.reason, r.details = _reason_of(call.excinfo)
@@ -274,6 +305,9 @@ def pytest_sessionfinish(session, exitstatus):
     run = lab_run(config)
     if not run.results:
         return
+    for r in run.results.values():
+        _settle_statements(r)
+    verdicts = [v for r in run.results.values() for v in r.statements]
     opt = config.getoption("lab_report_json")
     if opt != "":
         path = Path(opt) if opt else REPO / "build" / "lab-report.json"
@@ -286,6 +320,8 @@ def pytest_sessionfinish(session, exitstatus):
             "cluster": run.cluster or {},
             "namespace": config.getoption("lab_namespace"),
             "steps": [asdict(r) for r in run.results.values()],
+            "drift": {status: [v["key"] for v in verdicts if v["status"] == status]
+                      for status in ("holds", DRIFTED, BROKEN, "not checked")},
         }
         if run.cleanup is not None:
             report["cleanup"] = run.cleanup
@@ -294,6 +330,12 @@ def pytest_sessionfinish(session, exitstatus):
         tmp.write_text(json.dumps(report, indent=2) + "\n")
         tmp.replace(path)
         run.report_path = path
+        # Next to the JSON report: the section a course author pastes into their changelog.
+        c = run.cluster or {}
+        heading = (f"cluster {c.get('name', '?')} (Kubernetes {c.get('server_version', '?')}, istiod "
+                   f"{c.get('istiod_image', '?')}), make verify-lab of {report['started']}, result {report['result']}")
+        run.drift_path = path.with_name("lab-drift.md")
+        run.drift_path.write_text(markdown([(heading, verdicts)]))
     # Exit 0 only when every step passed: a step that did not run is not a working lab.
     if not run.all_passed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -329,5 +371,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                   **({"green": True} if run.all_passed else {"red": True, "bold": True}))
     for note in run.cleanup or []:
         tr.write_line(f"cleanup: {note}")
+    verdicts = [v for r in run.results.values() for v in r.statements]
+    counts = {s: sum(v["status"] == s for v in verdicts) for s in ("holds", DRIFTED, BROKEN, "not checked")}
+    tr.write_line("lab text: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "not checked"))
+    for v in verdicts:
+        if v["status"] in (DRIFTED, BROKEN):
+            # Not cut to the terminal's width: what students see instead is the point of the line.
+            tr.write_line(f"  {v['status']:<7}  step {v['step']} {v['key']}: {v['seen']}",
+                          **({"yellow": True} if v["status"] == DRIFTED else {"red": True}))
     if run.report_path:
         tr.write_line(f"JSON report: {run.report_path}")
+    if run.drift_path:
+        tr.write_line(f"lab text drift (Markdown): {run.drift_path}")

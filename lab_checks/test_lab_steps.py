@@ -17,7 +17,8 @@ import yaml
 from deepdiff import DeepDiff
 
 from expectations import LAB_IPTABLES_ARGS, check_sidecar, sidecar_process_problems
-from lab_plugin import StepFailed
+from lab_drift import classify
+from lab_plugin import StepFailed, record_statements
 from labkit import diagnose_pod, last_line, wait_for
 from pod_status import pod_is_ready, pod_summary, stuck_reason
 from steps import POD
@@ -44,13 +45,27 @@ def load_pod(path, what):
     return pods[0]
 
 
+def judge(request, lab_step, observed, evidence=""):
+    """Classifies the step's lab text statements (lab_text.py) on what it observed, for the reports.
+    A drifted statement is a note; a broken one fails the step (after the step's own checks, which
+    raise first with their more specific reason)."""
+    broken = record_statements(request.node, classify(lab_step.number, observed))
+
+    def fail_if_broken():
+        if broken:
+            raise StepFailed("lab text does not hold: " + "; ".join(f"{v.key}: {v.seen}" for v in broken),
+                             evidence if isinstance(evidence, str) else "")
+    return fail_if_broken
+
+
 # --------------------------------------------------------------------------------------------
 
 @pytest.mark.lab_step(1)
-def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_step, lab_state):
+def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_step, lab_state, request):
     """Generate the Pod manifest the lab transforms, without creating the Pod (client-side dry run)."""
     must(lab.sh(lab_step.command), "kubectl run")
     pod = load_pod(lab.workdir / "nginx-pod.yaml", "nginx-pod.yaml")
+    statements_hold = judge(request, lab_step, pod)
     meta = pod.get("metadata", {})
     containers = pod.get("spec", {}).get("containers") or []
     problems = []
@@ -63,6 +78,7 @@ def test_1_generate_pod_manifest_with_kubectl_run(lab, lab_step, lab_state):
                         f"not one container mywebserver with image nginx")
     if problems:
         raise StepFailed("nginx-pod.yaml: " + "; ".join(problems), (lab.workdir / "nginx-pod.yaml").read_text())
+    statements_hold()
     lab_state["nginx_pod"] = pod
 
 
@@ -85,11 +101,11 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, lab_step, istio, 
     pod = load_pod(lab.workdir / "transformed.yaml", "transformed.yaml")
     original = lab_state["nginx_pod"]
     containers = pod.get("spec", {}).get("containers") or []
+    statements_hold = judge(request, lab_step, pod, text[:4000])
     found = check_sidecar(pod, istio)
     if found.wrong_shape:
         raise StepFailed(f"transformed.yaml {found.problems[0]}", text[:3000])
-    if found.note:
-        request.node.user_properties.append(("note", found.note))
+    # A native sidecar (found.note) is reported as the sidecar-container statement's drift.
     lab_state["native_sidecar"] = found.native
     problems = list(found.problems)
 
@@ -103,12 +119,13 @@ def test_3_transform_with_the_cluster_istio_configuration(lab, lab_step, istio, 
     if problems:
         raise StepFailed("transformed.yaml: " + "; ".join(problems),
                          f"deepdiff (non-additions): {not_added}\n\n{text[:4000]}")
+    statements_hold()
     lab_state["proxy_image"] = found.image
     lab_state["transformed"] = pod
 
 
 @pytest.mark.lab_step(4)
-def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_step, lab_state):
+def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_step, lab_state, request):
     """Look at the proxyv2 image's configuration on the node: its entrypoint is pilot-agent."""
     image = lab_state["proxy_image"]
     if lab.node_container:
@@ -132,9 +149,11 @@ def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_step, lab_state):
                              f"{last_line(inspect.stderr)}", inspect.describe())
         config = (json.loads(inspect.stdout)[0].get("Config")) or {}
     entrypoint = config.get("Entrypoint") or []
+    statements_hold = judge(request, lab_step, entrypoint, f"image config: {config}")
     if not entrypoint or entrypoint[0].rsplit("/", 1)[-1] != "pilot-agent":
         raise StepFailed(f"{image} entrypoint is {entrypoint} (from {where}), not pilot-agent",
                          f"image config: {config}")
+    statements_hold()
 
 
 @pytest.mark.lab_step(5)
@@ -146,10 +165,10 @@ def test_5_apply_the_transformed_pod(lab, lab_step):
 
 
 @pytest.mark.lab_step(6)
-def test_6_pod_is_running_with_2_of_2_ready(lab, lab_step, pytestconfig):
+def test_6_pod_is_running_with_2_of_2_ready(lab, lab_step, pytestconfig, request):
     """Wait until the Pod is Running with READY 2/2 (bounded by --lab-ready-timeout, default 120 s)."""
     timeout = pytestconfig.getoption("lab_ready_timeout")
-    seen = {"stuck": 0}
+    seen = {"stuck": 0, "table": ""}
 
     def check():
         pod = lab.get_json("pod", POD)
@@ -162,6 +181,7 @@ def test_6_pod_is_running_with_2_of_2_ready(lab, lab_step, pytestconfig):
             return False, pod_summary(pod), seen["stuck"] >= 2
         # What the student looks at: kubectl's own READY and STATUS columns (below the header line).
         table = lab.sh(lab_step.command)
+        seen["table"] = table.stdout
         cols = (table.stdout.splitlines()[1:] or [""])[0].split()
         state = f"READY {cols[1]} STATUS {cols[2]}" if len(cols) > 2 else last_line(table.stderr)
         return table.ok and cols[1:3] == ["2/2", "Running"], state, False
@@ -170,22 +190,25 @@ def test_6_pod_is_running_with_2_of_2_ready(lab, lab_step, pytestconfig):
     if not ready:
         reason, details = diagnose_pod(lab, POD, waited, "Running 2/2")
         raise StepFailed(reason, details)
+    judge(request, lab_step, seen["table"], seen["table"])()
 
 
 @pytest.mark.lab_step(7)
-def test_7_sidecar_runs_pilot_agent_and_envoy(lab, lab_step):
+def test_7_sidecar_runs_pilot_agent_and_envoy(lab, lab_step, request):
     """List the sidecar's processes: pilot-agent as PID 1, Envoy as its child."""
     res = lab.sh(lab_step.command)
     if not res.ok:
         reason, details = diagnose_pod(lab, POD, 0, "Running 2/2")
         raise StepFailed(f"kubectl exec failed: {last_line(res.stderr)}; {reason}", res.describe() + "\n" + details)
+    statements_hold = judge(request, lab_step, res.stdout, res.stdout)
     problems = sidecar_process_problems(res.stdout)
     if problems:
         raise StepFailed("ps -ef in istio-proxy: " + "; ".join(problems), res.stdout)
+    statements_hold()
 
 
 @pytest.mark.lab_step(8)
-def test_8_pilot_agent_help_inside_the_sidecar(lab, lab_step):
+def test_8_pilot_agent_help_inside_the_sidecar(lab, lab_step, request):
     """Read pilot-agent's help inside the sidecar, and that of its istio-iptables command."""
     agent_help, iptables_help = lab_step.commands
     agent = lab.sh(agent_help)
@@ -202,6 +225,7 @@ def test_8_pilot_agent_help_inside_the_sidecar(lab, lab_step):
     if not ipt.ok:
         raise StepFailed(f"pilot-agent istio-iptables --help failed (exit {ipt.returncode}): {last_line(ipt.stderr)}",
                          ipt.describe())
+    statements_hold = judge(request, lab_step, ipt.stdout, ipt.stdout)
     # Every flag istio-init is started with (step 3) must be one istio-iptables documents.
     flags = sorted({a for a in LAB_IPTABLES_ARGS if re.fullmatch(r"-[a-z]", a)})
     undocumented = [f for f in flags if not re.search(rf"(?m)^\s*{f}, --", ipt.stdout)]
@@ -209,6 +233,7 @@ def test_8_pilot_agent_help_inside_the_sidecar(lab, lab_step):
         problems.append(f"istio-iptables --help does not document {undocumented}")
     if problems:
         raise StepFailed("; ".join(problems), agent.stdout + "\n" + ipt.stdout)
+    statements_hold()
 
 
 @pytest.mark.lab_step(9)
