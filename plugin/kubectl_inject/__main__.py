@@ -1,3 +1,3 @@
-from kubectl_inject.cli import entry
+from kubectl_inject.launch import entry
 
 entry()

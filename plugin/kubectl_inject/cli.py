@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 
 from .cluster_config import native_sidecars
 from .config_cmd import run_config
 from .config_source import read_file, resolve
-from .errors import InjectError
+from .errors import InjectError, terminal_safe
 from .explain import explain
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
 from .inject import Settings, inject_text
@@ -141,21 +142,22 @@ def run(argv) -> int:
     inputs = [(path, _read(path, "input file")) for path in paths]
 
     settings, resolved, release_notice = load_settings(args)
-    for notice in (resolved.notice, release_notice):
-        if notice:
-            print(notice, file=sys.stderr)
+    # Notices (where the config comes from, fields the release drops) are held back until the run
+    # succeeds: a failure is its one error line and nothing else.
+    notices = [notice for notice in (resolved.notice, release_notice) if notice]
 
     warnings = []
     if args.explain:
+        _print_lines(notices)
         report = "".join(explain(text, settings, source=path) for path, text in inputs)
-        sys.stdout.write(report)
+        write_stdout(report)
         return 0
 
     outputs = []
     for path, text in inputs:
         try:
             outputs.append((path, inject_text(text, settings, warn=warnings.append,
-                                              notice=lambda line: print(line, file=sys.stderr))))
+                                              notice=notices.append)))
         except InjectError as err:
             if len(inputs) > 1:
                 raise InjectError(f"{path}: {err.one_line()}") from None
@@ -165,13 +167,54 @@ def run(argv) -> int:
     elif args.output:
         write_atomically(args.output, "".join(out for _, out in outputs))
     else:
-        sys.stdout.write("".join(out for _, out in outputs))
-        sys.stdout.flush()
+        write_stdout("".join(out for _, out in outputs))
+    _print_lines(notices)
     if warnings:
         print(file=sys.stderr)
         for warning in warnings:
-            print(warning, file=sys.stderr)
+            print(terminal_safe(warning), file=sys.stderr)
     return 0
+
+
+def write_stdout(text: str) -> None:
+    """The result on stdout; a write error (a full disk, say) is an InjectError. A closed pipe
+    (BrokenPipeError) passes to main, which leaves quietly as other command-line tools do."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        raise InjectError(f"cannot write to standard output: {err.strerror or err}") from None
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point fd 1 at /dev/null: the interpreter's last flush of what is
+    still buffered would otherwise print its own complaint on stderr."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that what is under way is cleaned up (like
+    KeyboardInterrupt for SIGINT)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _leave(signum, frame):  # the answer is complete: nothing left to clean up
+    os._exit(128 + signum)
+
+
+def _print_lines(lines) -> None:
+    for line in lines:  # they quote input values: escaped for the terminal
+        print(terminal_safe(line), file=sys.stderr)
 
 
 def entry() -> None:
@@ -179,17 +222,34 @@ def entry() -> None:
 
     A cluster look-up that outlasted --timeout leaves its worker thread blocked in the network
     library; a normal interpreter shutdown with such a daemon thread can abort the process
-    (SIGABRT after the error was printed). The answer is already given, so leave at once."""
+    (SIGABRT after the error was printed). The answer is already given, so leave at once.
+
+    SIGINT and SIGTERM raise KeyboardInterrupt and Terminated while main runs (main cleans up and
+    returns 130 or 143); after it, they end the process at once."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
     code = main()
-    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
+    signal.signal(signal.SIGINT, _leave)
+    signal.signal(signal.SIGTERM, _leave)
+    try:
         sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
 
 
+# The YAML parser refuses nesting deeper than 1000 levels; the stages after it walk a document
+# recursively, a few Python frames per level, so allow for that many (Python's default, 1000,
+# would turn a deep but valid document into an internal error).
+RECURSION_LIMIT = 20000
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         return run(argv)
     except InjectError as err:
@@ -198,9 +258,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except Terminated:
+        print("Error: terminated", file=sys.stderr)
+        return 143
+    except BrokenPipeError:  # the reader went away: quiet, as other command-line tools are
+        _silence_stdout()
         return 1
     except Exception as err:  # a bug of ours: still one line, never a traceback
-        print(f"Error: internal error ({type(err).__name__}: {' '.join(str(err).split())}); "
+        print(f"Error: internal error ({type(err).__name__}: {terminal_safe(' '.join(str(err).split()))}); "
               "please report it with the input that caused it", file=sys.stderr)
         return 1

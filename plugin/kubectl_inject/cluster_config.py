@@ -8,8 +8,10 @@ read-only RBAC, and can be saved with `kubectl inject config pull`.)
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 
 from .errors import InjectError
@@ -93,9 +95,38 @@ def read_cluster_config(target: ClusterTarget) -> dict:
     return texts
 
 
+class _Collect(logging.Filter):
+    """Takes the records the Kubernetes client logs on the root logger (it logs a failed
+    credential plugin there and carries on without credentials) instead of printing them."""
+
+    def __init__(self):
+        super().__init__()
+        self.messages: list = []
+
+    def filter(self, record) -> bool:
+        self.messages.append(" ".join(record.getMessage().split()))
+        return False
+
+
+# Only the one error line is ours to print: urllib3's retry warnings and its FutureWarning for a
+# server URL without a scheme would add lines that do not name the cause.
+logging.getLogger("urllib3").setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"urllib3\.")
+
+
 def _api(target: ClusterTarget, path: str):
     from kubernetes import config as kconfig
-    api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
+    collect = _Collect()
+    root = logging.getLogger()
+    root.addFilter(collect)
+    try:
+        api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
+    finally:
+        root.removeFilter(collect)
+    if collect.messages:
+        # without this, the request goes out without credentials and the error blames the server
+        raise InjectError(f"cannot get credentials for {describe_context(target)}: the kubeconfig's "
+                          f"credential plugin (user.exec) failed: {collect.messages[0]}")
     api_client.configuration.retries = 0
     return api_client
 
@@ -191,7 +222,8 @@ def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
             result["error"] = err
         except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
             result["error"] = ClusterUnreachable(
-                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err)}")
+                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err)}"
+                f"{_scheme_hint(path, target)}")
 
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
@@ -202,6 +234,22 @@ def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
     if "error" in result:
         raise result["error"]
     return result["data"]
+
+
+def _scheme_hint(path: str, target: ClusterTarget) -> str:
+    """A note when the context's server URL has no scheme (the client then tries plain http)."""
+    try:
+        import yaml
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+        context_name = target.context or config.get("current-context")
+        context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
+        server = next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == context["cluster"])
+    except Exception:  # a hint only: any surprise in the file means no hint
+        return ""
+    if isinstance(server, str) and "://" not in server:
+        return f" (the kubeconfig's server {server!r} has no https:// in front)"
+    return ""
 
 
 def _short(err: Exception) -> str:

@@ -1,4 +1,21 @@
-"""The one exception type the command line turns into a one-line error and exit code 1."""
+"""The one exception type the command line turns into a one-line error and exit code 1, and
+the escaping of what goes to the terminal."""
+import re
+
+# What a terminal would act on rather than show: C0 controls (ESC starts colour, title and cursor
+# sequences), DEL, C1 controls (0x9b is a one-byte CSI), and the bidirectional overrides that
+# reorder what is shown. Input values reach error messages; these are printed escaped.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """text with every character a terminal would interpret written as an escape (\\x1b)."""
+    return _UNSAFE.sub(_escape, text)
 
 
 class InjectError(Exception):
@@ -8,4 +25,4 @@ class InjectError(Exception):
     """
 
     def one_line(self) -> str:
-        return " ".join(str(self).split())
+        return terminal_safe(" ".join(str(self).split()))

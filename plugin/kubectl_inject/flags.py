@@ -4,6 +4,7 @@ ClusterTarget they describe."""
 from __future__ import annotations
 
 import argparse
+import math
 
 from .cluster_config import ClusterTarget
 from .errors import InjectError
@@ -16,13 +17,25 @@ class ArgumentParser(argparse.ArgumentParser):
         raise InjectError(message)
 
 
+def seconds(text: str) -> float:
+    """--timeout: a positive, finite number of seconds (float() alone takes nan, inf and -1,
+    which the thread and socket waits cannot use)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (such as 10 or 2.5)")
+    return value
+
+
 def add_cluster_flags(parser) -> None:
     group = parser.add_argument_group("cluster (where the injector config is read from)")
     group.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     group.add_argument("--context", help="kubeconfig context to use")
     group.add_argument("-i", "--istioNamespace", default="istio-system", help="Istio system namespace (default istio-system)")
     group.add_argument("-r", "--revision", default="", help="Istio control plane revision (reads istio-sidecar-injector-REV and istio-REV)")
-    group.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API server (default 10)")
+    group.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for the API server (default 10)")
     group.add_argument("--offline", action="store_true", help="use the built-in injector config, never a cluster")
     group.add_argument("--istio-version", help="Istio release to reproduce (default: the injector config's image tag); without config files also the built-in config used (implies --offline)")
 

@@ -72,11 +72,34 @@ def inject_text(text: str, settings: Settings, warn=lambda message: None,
         return _inject_documents(text, settings, warn, notice)
 
 
+# The largest document read (characters). The API server takes at most 3 MiB in one request,
+# so a larger document could never be applied; the limit is ten times that, and it is checked
+# for every document before any is parsed, so an oversized one is refused at once.
+MAX_DOCUMENT_CHARS = 32 * 1024 * 1024
+
+
 def _inject_documents(text: str, settings: Settings, warn, notice) -> str:
     out = []
-    for raw in goyaml.split_documents(text):
+    try:
+        documents = goyaml.split_documents(text)
+    except goyaml.YAMLError as err:  # a bad `---` line: the reader's error, as istioctl prints it
+        raise InjectError(str(err)) from None
+    for number, raw in enumerate(documents, 1):
+        if len(raw) > MAX_DOCUMENT_CHARS:
+            raise InjectError(f"document {number} of the input is larger than {MAX_DOCUMENT_CHARS // 2**20} MiB "
+                              f"({len(raw)} characters), the most kubectl inject reads in one document "
+                              "(the API server accepts 3 MiB); split it into several documents")
+    for number, raw in enumerate(documents, 1):
         dropped: list = []
-        obj = decode(raw, dropped)
+        rest: list = []
+        obj = decode(raw, dropped, rest)
+        if rest:
+            # istioctl reads only the first YAML document of a `---` chunk: what follows it (after
+            # a `...` line or a flow collection) is copied unchecked or lost; say so, output as is
+            fate = "copied to the output unchecked" if obj is None else "not in the output"
+            notice(f"kubectl inject: warning: document {number} of the input: the text from its line "
+                   f"{rest[0]} on follows a complete YAML document; istioctl reads only the first, so it "
+                   f"is {fate} (start a new document with a `---` line)")
         if obj is None:
             out.append(raw)
         else:
@@ -116,17 +139,20 @@ def dropped_field_notice(obj: dict, path: str, release: ReleaseProfile) -> str:
             "do not have it)")
 
 
-def decode(raw: str, dropped: list | None = None):
+def decode(raw: str, dropped: list | None = None, rest: list | None = None):
     """The typed object for a document of a kind Istio injects, or None to pass it through.
-    Paths of the fields its Go type does not have go into `dropped`."""
+    Paths of the fields its Go type does not have go into `dropped`; the line where text after
+    the chunk's first YAML document starts (never read, as in Go) goes into `rest`."""
     try:
-        doc = goyaml.load(raw)
+        doc, rest_line = goyaml.load_document(raw)
     except goyaml.YAMLError as err:
         raise InjectError(str(err)) from None
+    if rest_line and rest is not None:
+        rest.append(rest_line)
     if doc is None:
         return None
     if not isinstance(doc, dict):
-        raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {json_kind(doc)} "
+        raise InjectError(f"{_UNMARSHAL_ERROR}json: cannot unmarshal {json_kind(doc)} "
                           "into Go value of type v1.TypeMeta (the document is not a Kubernetes object)")
     for key in ("apiVersion", "kind"):
         if key in doc and not isinstance(doc[key], str):
@@ -135,10 +161,18 @@ def decode(raw: str, dropped: list | None = None):
     type_ref = INJECTABLE_KINDS.get(doc.get("kind", ""))
     if type_ref is None:
         return None
+    return _typed(doc, type_ref, dropped)
+
+
+# sigs.k8s.io/yaml.Unmarshal's words around a decoding error of encoding/json
+_UNMARSHAL_ERROR = "error unmarshaling JSON: while decoding JSON: "
+
+
+def _typed(doc, type_ref: str, dropped: list | None):
     try:
         return normalize(doc, type_ref, dropped)
     except GoTypeError as err:
-        raise InjectError(str(err)) from None
+        raise InjectError(_UNMARSHAL_ERROR + str(err)) from None
 
 
 def inject_object(obj: dict, settings: Settings, warn, dropped: list | None = None) -> dict:
@@ -147,9 +181,15 @@ def inject_object(obj: dict, settings: Settings, warn, dropped: list | None = No
     obj = copy.deepcopy(obj)
     if obj.get("kind") == "List":
         for index, item in enumerate(obj.get("items") or []):
-            if isinstance(item, dict) and item.get("kind") in INJECTABLE_KINDS:
+            if item is None:
+                continue  # JSON null decodes into TypeMeta as nothing at all
+            if not isinstance(item, dict):
+                # istioctl decodes each item's TypeMeta first: an item must be an object
+                raise InjectError(f"{_UNMARSHAL_ERROR}json: cannot unmarshal {json_kind(item)} into Go value "
+                                  "of type v1.TypeMeta")
+            if item.get("kind") in INJECTABLE_KINDS:
                 lost: list = []
-                typed = normalize(item, INJECTABLE_KINDS[item["kind"]], lost)
+                typed = _typed(item, INJECTABLE_KINDS[item["kind"]], lost)
                 if dropped is not None:
                     dropped.extend(f"items.{path}" for path in lost)
                 obj["items"][index] = inject_object(typed, settings, warn)

@@ -14,6 +14,7 @@ from .constants import INIT_CONTAINER, PROXY_CONTAINER, STATUS_ANNOTATION, VALID
 from .errors import InjectError
 from .gostd import json as gojson
 from .gotypes.strategicpatch import PatchError, strategic_merge_patch
+from .gotypes.typed import TypeError as GoTypeError
 from .gotypes.typed import go_ordered, normalize
 
 POD = "k8s.io/api/core/v1.Pod"
@@ -43,7 +44,10 @@ def apply_overlay(target: dict, patch: dict) -> dict:
         merged = strategic_merge_patch(target, patch, POD)
     except PatchError as err:
         raise InjectError(f"strategic merge: {err}") from None
-    return typed_pod(merged)
+    try:
+        return typed_pod(merged)
+    except GoTypeError as err:  # a rendered value the Pod's Go types refuse (as istioctl words it)
+        raise InjectError(f"failed applying injection overlay: {err}") from None
 
 
 def load_overlay(overlay_text: str, template_name: str) -> dict:

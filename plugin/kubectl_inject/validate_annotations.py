@@ -9,6 +9,7 @@ import ipaddress
 import json
 
 from .errors import InjectError
+from .gotypes.quantity import parse_quantity
 from .meshconfig import validate_proxy_config_annotation
 
 
@@ -103,6 +104,14 @@ def _proxy_config(value: str):
         raise ValueError(problem)
 
 
+def _resource_quantity(value: str):
+    # Istio's validateResourceQuantity: Go's unicode.IsControl (C0, DEL and C1), then
+    # resource.ParseQuantity (whose QuantityError is a ValueError)
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+        raise ValueError("value contains control characters")
+    parse_quantity(value)
+
+
 VALIDATORS = {
     "proxy.istio.io/config": _proxy_config,
     "sidecar.istio.io/interceptionMode": _interception_mode,
@@ -117,6 +126,12 @@ VALIDATORS = {
     "traffic.sidecar.istio.io/excludeOutboundPorts": _port_list("excludeOutboundPorts"),
     "prometheus.istio.io/merge-metrics": _bool,
     "sidecar.istio.io/statsHistogramBuckets": _histogram_buckets,
+    # Istio 1.30 checks the proxy's resource annotations here; without the check a bad value
+    # failed later, in the typed round trip of the rendered template
+    "sidecar.istio.io/proxyCPU": _resource_quantity,
+    "sidecar.istio.io/proxyMemory": _resource_quantity,
+    "sidecar.istio.io/proxyCPULimit": _resource_quantity,
+    "sidecar.istio.io/proxyMemoryLimit": _resource_quantity,
 }
 
 

@@ -19,7 +19,7 @@ only what go-yaml and sigs.k8s.io/yaml do on top (floatv.py: go-yaml's .inf/.nan
 from .emit import dump
 from .errors import YAMLError
 from .floatv import go_float32_g, go_float_g
-from .decode import json_target_string, load, load_all
+from .decode import json_target_string, load, load_all, load_document
 from .resolve import resolves_to_non_string
 from .split import split_documents
 
@@ -27,6 +27,7 @@ __all__ = [
     "YAMLError",
     "load",
     "load_all",
+    "load_document",
     "split_documents",
     "dump",
     "go_float_g",

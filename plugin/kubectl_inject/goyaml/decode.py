@@ -25,7 +25,7 @@ from .floatv import go_float32_g
 from .resolve import BINARY_TAG, INT64_MAX, MERGE_TAG, resolve_plain, resolve_tagged
 from .split import split_documents
 
-__all__ = ["load", "load_all", "json_target_string"]
+__all__ = ["load", "load_document", "load_all", "json_target_string"]
 
 # sigs.k8s.io/yaml.Unmarshal's prefix for every error YAMLToJSON returns.
 _TO_JSON = "error converting YAML to JSON: "
@@ -71,6 +71,9 @@ def _go_error_from_pyyaml(exc):
         line = cm.line
     where = "line %d: " % line if line else ""
     msg = problem or "unknown problem parsing YAML content"
+    if msg == "exceeded maximum nesting depth":
+        # libyaml stops at 1000 levels, go-yaml at 10000: say it is our limit
+        msg += " (kubectl inject reads at most 1000 nested levels; istioctl 10000)"
     return YAMLError(_TO_JSON + "yaml: " + where + msg)
 
 
@@ -160,8 +163,41 @@ def _merge_into(out, v):
         fail()
 
 
+# go-yaml v2's defence against "billion laughs" documents (decode.go, allowedAliasRatio): it
+# counts every node it decodes, and those decoded again through an alias, and refuses the
+# document once more than 100 aliased and 1000 in all were decoded and the aliased share passes
+# 99% (up to 400,000 decodes), falling linearly to 10% at 4,000,000.
+_ALIAS_RATIO_LOW = 400000
+_ALIAS_RATIO_HIGH = 4000000
+_EXCESSIVE_ALIASING = _TO_JSON + "yaml: document contains excessive aliasing"
+
+
+def _allowed_alias_ratio(decodes):
+    if decodes <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decodes >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * ((decodes - _ALIAS_RATIO_LOW) / float(_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW))
+
+
+def _excessive_aliasing(aliased, decodes):
+    return aliased > 100 and decodes > 1000 and aliased / decodes > _allowed_alias_ratio(decodes)
+
+
 class _Builder:
-    __slots__ = ("text", "odd_keys", "specials", "anchors", "check_escapes")
+    """Builds the first document from parser events, counting decodes as go-yaml does.
+
+    go-yaml decodes an alias by decoding its anchored node again, one node at a time, and checks
+    its alias budget at each node. Here each anchor remembers how many decodes its node cost
+    (anchors: name -> (value, cost)), so an alias adds that cost at once and the budget is
+    checked before anything is copied: a bomb is refused in time and memory linear in its size.
+    Within one alias the aliased share only grows and the allowed share only falls, so checking
+    at the alias's end refuses exactly the documents go-yaml refuses part way through it.
+    (go-yaml walks a merge sequence `<<: [*a, *b]` backwards; counted forwards here, which can
+    differ only for a document right at the budget's edge.)"""
+
+    __slots__ = ("text", "odd_keys", "specials", "anchors", "check_escapes", "decodes", "aliased",
+                 "rest_line")
 
     def __init__(self, text):
         self.text = text
@@ -169,6 +205,15 @@ class _Builder:
         self.specials = False  # some value may be NaN/Inf
         self.anchors = {}
         self.check_escapes = "\\/" in text
+        self.decodes = 1  # go-yaml's decodeCount: the document node is the first decode
+        self.aliased = 0  # its aliasCount: decodes made through an alias
+        self.rest_line = 0  # where text after the first document starts (0: none)
+
+    def count(self, n=1, aliased=0):
+        self.decodes += n
+        self.aliased += aliased
+        if self.aliased > 100 and _excessive_aliasing(self.aliased, self.decodes):
+            raise _DecodeError(YAMLError(_EXCESSIVE_ALIASING))
 
     def escape_check(self, ev):
         # libyaml accepts "\/" in double-quoted scalars, go-yaml v2 does not.
@@ -187,7 +232,9 @@ class _Builder:
         if v is _IN_PROGRESS:
             raise _DecodeError(YAMLError(
                 _TO_JSON + "yaml: anchor '%s' value contains itself" % ev.anchor))
-        v = v[0]
+        v, cost = v
+        self.count()  # the alias node itself, then its anchored node again, all aliased
+        self.count(cost, cost)
         # go-yaml decodes the anchored node again: every alias is a copy.
         if type(v) is dict or type(v) is list:
             return copy.deepcopy(v)
@@ -196,7 +243,7 @@ class _Builder:
     def run(self, get):
         """Build the first document from parser events (go-yaml's parser and
         decoder in one pass)."""
-        stack = []  # frames: [container, is_map, pending_key, anchor]
+        stack = []  # frames: [container, is_map, pending_key, anchor, decodes at its start]
         anchors = self.anchors
         while True:
             ev = get()
@@ -210,13 +257,14 @@ class _Builder:
                         # A mapping key.
                         s = ev.value
                         if s == "<<" and (ev.implicit[0] or ev.tag == MERGE_TAG):
-                            top[2] = _MERGE_KEY
+                            top[2] = _MERGE_KEY  # go-yaml does not decode a merge key
                             if ev.anchor is not None:
-                                anchors[ev.anchor] = (s,)
+                                anchors[ev.anchor] = (s, 1)
                             continue
+                        self.count()
                         v = _event_scalar(ev)
                         if ev.anchor is not None:
-                            anchors[ev.anchor] = (v,)
+                            anchors[ev.anchor] = (v, 1)
                         if type(v) is not str:
                             self.odd_keys = True
                             v = _wrap_key(v)
@@ -225,24 +273,29 @@ class _Builder:
                 if stack and stack[-1][2] is _MERGE_KEY:
                     # go-yaml rejects a scalar merge value before decoding it.
                     _merge_into(None, ev)
+                self.count()
                 v = _event_scalar(ev)
                 if type(v) is _Special:
                     self.specials = True
                 if ev.anchor is not None:
-                    anchors[ev.anchor] = (v,)
+                    anchors[ev.anchor] = (v, 1)
             elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
                 if ev.anchor is not None:
                     anchors[ev.anchor] = _IN_PROGRESS
+                start = self.decodes
+                # go-yaml decodes the items of a merge sequence, not the sequence itself
+                if not (cls is _SequenceStartEvent and stack and stack[-1][2] is _MERGE_KEY):
+                    self.count()
                 if cls is _MappingStartEvent:
-                    stack.append([{}, True, _NO_KEY, ev.anchor])
+                    stack.append([{}, True, _NO_KEY, ev.anchor, start])
                 else:
-                    stack.append([[], False, None, ev.anchor])
+                    stack.append([[], False, None, ev.anchor, start])
                 continue
             elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
                 frame = stack.pop()
                 v = frame[0]
                 if frame[3] is not None:
-                    anchors[frame[3]] = (v,)
+                    anchors[frame[3]] = (v, self.decodes - frame[4])
             elif cls is _AliasEvent:
                 v = self.alias(ev)
                 if type(v) is _Special:
@@ -294,6 +347,7 @@ def _first_document(text):
             _drain_document(get, b)
             raise de.err from None
         get()  # DocumentEnd
+        b.rest_line = _rest_line(get)
         return v, b
     except _pyyaml.YAMLError as exc:
         raise _go_error_from_pyyaml(exc) from None
@@ -301,6 +355,19 @@ def _first_document(text):
         dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+def _rest_line(get):
+    """The line (1-based) where text after the first document starts, or 0 when there is none.
+    go-yaml's Unmarshal never reads that text, whatever it holds (valid YAML or not)."""
+    try:
+        ev = get()
+    except _pyyaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        return mark.line + 1 if mark is not None else 1
+    if type(ev) is _pyyaml.StreamEndEvent:
+        return 0
+    return ev.start_mark.line + 1
 
 
 def _drain_document(get, b):
@@ -318,7 +385,7 @@ def _drain_document(get, b):
                 b.escape_check(ev)
             anchor = getattr(ev, "anchor", None)
             if anchor is not None:
-                anchors[anchor] = (None,)
+                anchors[anchor] = (None, 0)
 
 
 def _convert_keys(v):
@@ -413,7 +480,15 @@ def _go_syntax(v, top=False):
 
 
 def load(text):
-    """One document -> JSON-compatible value, as sigs.k8s.io/yaml.YAMLToJSON
+    """load_document's value."""
+    return load_document(text)[0]
+
+
+def load_document(text):
+    """(value, rest_line): load()'s value, and the line where text after the first YAML document
+    begins (0 when there is none), which Go never reads.
+
+    One document -> JSON-compatible value, as sigs.k8s.io/yaml.YAMLToJSON
     (then a plain JSON decode) would give it.
 
     Only the first YAML document in text is read, as go-yaml v2's Unmarshal
@@ -437,7 +512,7 @@ def load(text):
         text = text.replace("\ufeff", placeholder)
     v, dec = _first_document(text)
     if dec is None:
-        return None
+        return None, 0
     if dec.odd_keys:
         v = _convert_keys(v)
     if dec.specials:
@@ -446,7 +521,7 @@ def load(text):
             raise YAMLError(_TO_JSON + "json: unsupported value: %s" % format_float(f))
     if placeholder is not None:
         v = _swap_char(v, placeholder, "\ufeff")
-    return v
+    return v, dec.rest_line
 
 
 def _swap_char(v, old, new):

@@ -1,0 +1,26 @@
+"""The console script's entry point: the first of our code a `kubectl inject` process runs.
+
+Loading the package takes a good part of a second (the Kubernetes client, the type schemas). A
+Ctrl-C or SIGTERM in that time would print a Python traceback (SIGINT) or end the process without
+a word (SIGTERM); here both end it at once with 130 or 143 and nothing else, as no file has been
+touched yet. cli.entry then installs the handlers that clean up after themselves. (Before this module runs,
+in the interpreter's own start-up, a few tens of milliseconds, Python's defaults still apply.)
+"""
+from __future__ import annotations
+
+import os
+
+# _signal, not signal: the signal module builds its enums first, which takes milliseconds
+import _signal
+
+
+def _leave(signum, frame):  # nothing to clean up yet: leave at once, quietly
+    os._exit(128 + signum)
+
+
+def entry() -> None:
+    _signal.signal(_signal.SIGINT, _leave)
+    _signal.signal(_signal.SIGTERM, _leave)
+    # lazy: the whole package loads only after the handlers are in place
+    from .cli import entry as run
+    run()
