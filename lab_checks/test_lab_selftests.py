@@ -211,3 +211,84 @@ def test_pod_deleted_before_processes_fails_at_processes(cluster, tmp_path):
     assert 'pods "mywebserver" not found' in why and "Pod mywebserver does not exist" in why, why
     assert "already gone" in reason(report, 9)
     assert_left_nothing(cluster, ns, report)
+
+
+def statements(report):
+    """{key: (status, seen)} of every lab text statement the suite judged (lab_drift.py)."""
+    return {v["key"]: (v["status"], v["seen"]) for s in report["steps"] for v in s["statements"]}
+
+
+def istiod_env(cluster, name):
+    dep = cluster.json("deployment", "istiod", "-n", "istio-system")
+    env = dep["spec"]["template"]["spec"]["containers"][0].get("env") or []
+    return next((e.get("value") for e in env if e["name"] == name), None)
+
+
+def set_istiod_env(cluster, name, value):
+    cluster.run("-n", "istio-system", "set", "env", "deployment/istiod", f"{name}={value}")
+    cluster.run("-n", "istio-system", "rollout", "status", "deployment/istiod", "--timeout=180s", timeout=200)
+
+
+def test_native_sidecars_on_pass_with_the_container_layout_drifted(cluster, tmp_path):
+    # kubectl inject in cluster mode follows istiod's ENABLE_NATIVE_SIDECARS (the hermetic install
+    # sets it to false so the cluster behaves as the lab text); switched on, the lab still works.
+    before = istiod_env(cluster, "ENABLE_NATIVE_SIDECARS")
+    set_istiod_env(cluster, "ENABLE_NATIVE_SIDECARS", "true")
+    try:
+        wait_until_istiod_serves_new_namespaces(cluster)
+        code, report, ns, output = run_suite(cluster, tmp_path, "native")
+    finally:
+        if before is None:
+            cluster.run("-n", "istio-system", "set", "env", "deployment/istiod", "ENABLE_NATIVE_SIDECARS-")
+            cluster.run("-n", "istio-system", "rollout", "status", "deployment/istiod", "--timeout=180s", timeout=200)
+        else:
+            set_istiod_env(cluster, "ENABLE_NATIVE_SIDECARS", before)
+        wait_until_istiod_serves_new_namespaces(cluster)
+    assert istiod_env(cluster, "ENABLE_NATIVE_SIDECARS") == before, "istiod's env was not restored"
+    assert code == 0, output[-6000:]
+    assert set(outcomes(report).values()) == {"passed"}, output[-6000:]
+    got = statements(report)
+    assert got["sidecar-container"][0] == "drifted" and "native sidecar" in got["sidecar-container"][1], got
+    assert got["proxy-concurrency"][0] == "drifted", got
+    holding = {k for k, (status, _) in got.items() if status == "holds"}
+    assert holding == set(got) - {"sidecar-container", "proxy-concurrency"}, got
+    assert "lab text drift: sidecar-container" in reason(report, 3)
+    assert report["drift"]["drifted"] == ["sidecar-container", "proxy-concurrency"]
+    assert "| **drifted** | istio-proxy is a native sidecar" in (tmp_path / "lab-drift.md").read_text()
+    assert_left_nothing(cluster, ns, report)
+
+
+def test_injector_without_istio_init_is_broken_and_fails_transform(cluster, tmp_path):
+    # The real kubectl inject, its output stripped of istio-init: a statement of the lab text broken.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    real = REPO / ".venv" / "bin" / "kubectl-inject"
+    if not real.exists():
+        real = REPO / "kubectl-inject"
+    script = fake / "kubectl-inject"
+    script.write_text(f"""#!/bin/bash
+# self-test stand-in for kubectl inject: the real one, then istio-init removed from the Pod
+for a in "$@"; do [ "$a" = --help ] && exec {real} --help; done
+set -o pipefail
+{real} "$@" | {sys.executable} -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+for d in docs:
+    spec = d.get("spec") or {{}}
+    spec["initContainers"] = [c for c in spec.get("initContainers") or [] if c.get("name") != "istio-init"]
+yaml.safe_dump_all(docs, sys.stdout)
+'
+""")
+    script.chmod(0o755)
+    code, report, ns, output = run_suite(cluster, tmp_path, "noinit", "--lab-plugin-dir", str(fake))
+    assert code != 0
+    assert_steps(report, {1: "passed", 2: "passed", 3: "failed", 4: "not run", 5: "not run", 6: "not run",
+                          7: "not run", 8: "not run", 9: "not run"}, output)
+    assert "no init container istio-init" in reason(report, 3)
+    got = statements(report)
+    assert got["init-container"] == ("broken", "no init container istio-init (init containers: [])"), got
+    assert got["iptables-args"][0] == "broken", got
+    assert got["sidecar-container"][0] == "holds" and got["proxy-concurrency"][0] == "drifted", got
+    assert got["ready"][0] == "not checked", got
+    assert report["drift"]["broken"] == ["init-container", "iptables-args"]
+    assert_left_nothing(cluster, ns, report)
