@@ -5,7 +5,9 @@
 #                        offline when missing, the running cluster reused when healthy or else
 #                        recreated, Istio installed). Exit 0 only when every step passed.
 #   verify-lab-selftest  the suite against broken clusters (istiod at zero, sidecar image missing,
-#                        no sidecar injected, Pod deleted mid-lab): fails at the right step, cleans up.
+#                        no sidecar injected, Pod deleted mid-lab, an injector without istio-init):
+#                        fails at the right step, cleans up; with istiod's native sidecars on, passes
+#                        and reports the lab text's container layout as drifted.
 #   lab-drift            which statements of the lab text (lab_checks/lab_text.py) hold, as Markdown:
 #                        offline for every built-in Istio release (classic and native sidecars), plus
 #                        every statement on the cluster from the last verify-lab report when there is
