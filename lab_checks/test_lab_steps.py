@@ -54,7 +54,7 @@ def judge(request, lab_step, observed, evidence=""):
     def fail_if_broken():
         if broken:
             raise StepFailed("lab text does not hold: " + "; ".join(f"{v.key}: {v.seen}" for v in broken),
-                             evidence if isinstance(evidence, str) else "")
+                             evidence)
     return fail_if_broken
 
 
