@@ -175,22 +175,28 @@ def test_missing_sidecar_image_fails_at_entrypoint_and_ready_with_pull_errors(cl
     assert now == original, "the injector values were not restored"
 
 
-def test_transformed_yaml_without_sidecar_fails_at_transform(cluster, tmp_path):
-    # A broken injector on PATH as kubectl-inject: usage as the real one, but it returns its input unchanged.
+def stand_in_kubectl_inject(tmp_path, what: str, body) -> Path:
+    """A directory with a broken kubectl-inject for the suite's PATH: `--help` as the real one,
+    the rest the bash `body(real)` gives (real: the path of the real command)."""
     fake = tmp_path / "bin"
     fake.mkdir()
     real = REPO / ".venv" / "bin" / "kubectl-inject"
     if not real.exists():
         real = REPO / "kubectl-inject"
     script = fake / "kubectl-inject"
-    script.write_text(f"""#!/bin/bash
-# self-test stand-in for kubectl inject: same --help, but injects nothing
-for a in "$@"; do [ "$a" = --help ] && exec {real} --help; done
+    script.write_text(f"#!/bin/bash\n# self-test stand-in for kubectl inject: {what}\n"
+                      f'for a in "$@"; do [ "$a" = --help ] && exec {real} --help; done\n' + body(real))
+    script.chmod(0o755)
+    return fake
+
+
+def test_transformed_yaml_without_sidecar_fails_at_transform(cluster, tmp_path):
+    # A broken injector on PATH as kubectl-inject: usage as the real one, but it returns its input unchanged.
+    fake = stand_in_kubectl_inject(tmp_path, "injects nothing", lambda real: """\
 while [ $# -gt 0 ]; do
-  case "$1" in -f|--filename) cat "$2"; shift 2;; --filename=*) cat "${{1#--filename=}}"; shift;; *) shift;; esac
+  case "$1" in -f|--filename) cat "$2"; shift 2;; --filename=*) cat "${1#--filename=}"; shift;; *) shift;; esac
 done
 """)
-    script.chmod(0o755)
     code, report, ns, output = run_suite(cluster, tmp_path, "nosidecar", "--lab-plugin-dir", str(fake))
     assert code != 0
     assert_steps(report, {1: "passed", 2: "passed", 3: "failed", 4: "not run", 5: "not run", 6: "not run",
@@ -260,15 +266,7 @@ def test_native_sidecars_on_pass_with_the_container_layout_drifted(cluster, tmp_
 
 def test_injector_without_istio_init_is_broken_and_fails_transform(cluster, tmp_path):
     # The real kubectl inject, its output stripped of istio-init: a statement of the lab text broken.
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    real = REPO / ".venv" / "bin" / "kubectl-inject"
-    if not real.exists():
-        real = REPO / "kubectl-inject"
-    script = fake / "kubectl-inject"
-    script.write_text(f"""#!/bin/bash
-# self-test stand-in for kubectl inject: the real one, then istio-init removed from the Pod
-for a in "$@"; do [ "$a" = --help ] && exec {real} --help; done
+    fake = stand_in_kubectl_inject(tmp_path, "the real one, then istio-init removed from the Pod", lambda real: f"""\
 set -o pipefail
 {real} "$@" | {sys.executable} -c '
 import sys, yaml
@@ -279,7 +277,6 @@ for d in docs:
 yaml.safe_dump_all(docs, sys.stdout)
 '
 """)
-    script.chmod(0o755)
     code, report, ns, output = run_suite(cluster, tmp_path, "noinit", "--lab-plugin-dir", str(fake))
     assert code != 0
     assert_steps(report, {1: "passed", 2: "passed", 3: "failed", 4: "not run", 5: "not run", 6: "not run",
