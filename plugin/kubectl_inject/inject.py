@@ -108,7 +108,12 @@ def _inject_documents(text: str, settings: Settings, warn, notice) -> str:
                 notice(dropped_field_notice(obj, path, settings.release))
             if _creation_timestamp_omits_zero():
                 _drop_zero_creation_timestamps(injected)
-            out.append(goyaml.dump(injected))
+            try:
+                out.append(goyaml.dump(injected))
+            except goyaml.YAMLError as err:
+                # sigs.k8s.io/yaml.Marshal re-reads its JSON with go-yaml, which refuses some
+                # characters (DEL, say) that JSON lets through: istioctl's error, as it words it
+                raise InjectError(str(err)) from None
         out.append("---\n")
     return "".join(out)
 

@@ -407,3 +407,10 @@ def test_server_without_scheme_is_one_line_that_says_so(tmp_path):
                                    "      command: COMMAND\n", "    token: abc\n"))
     line = error_line(run("-f", "-", "--kubeconfig", str(kubeconfig), "--timeout", "20", stdin=NGINX_POD))
     assert "cannot reach the Kubernetes API server" in line and "has no https:// in front" in line
+
+
+def test_a_character_go_yamls_writer_refuses_is_istioctls_error():
+    """Found by the property tests: encoding/json lets DEL through, go-yaml (which sigs.k8s.io/yaml
+    re-reads the JSON with) refuses it; istioctl 1.30.4 prints exactly this."""
+    pod = NGINX_POD.replace("    resources: {}\n", '    env: [{name: a, value: "\\x7f"}]\n')
+    assert error_line(run("-f", "-", *OFFLINE, stdin=pod)) == "Error: yaml: control characters are not allowed"
