@@ -7,6 +7,7 @@ import sys
 
 from .cluster_config import native_sidecars, read_cluster_config
 from .config_source import builtin_versions, resolve
+from .errors import InjectError
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
 from .load_config import parse_values
 from .output import write_atomically
@@ -42,7 +43,10 @@ def run_config(argv) -> int:
 def _pull(args) -> int:
     target = cluster_target(args)
     texts = read_cluster_config(target)
-    os.makedirs(args.output, exist_ok=True)
+    try:
+        os.makedirs(args.output, exist_ok=True)
+    except OSError as err:  # a file in the way, no permission: the user's to fix, one line
+        raise InjectError(f"cannot create directory {args.output!r}: {err.strerror or err}") from None
     for piece, filename, _ in PULL_FILES:
         write_atomically(os.path.join(args.output, filename), texts[piece])
     flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)

@@ -414,3 +414,79 @@ def test_a_character_go_yamls_writer_refuses_is_istioctls_error():
     re-reads the JSON with) refuses it; istioctl 1.30.4 prints exactly this."""
     pod = NGINX_POD.replace("    resources: {}\n", '    env: [{name: a, value: "\\x7f"}]\n')
     assert error_line(run("-f", "-", *OFFLINE, stdin=pod)) == "Error: yaml: control characters are not allowed"
+
+
+# --- a fake API server on loopback for the cluster paths --------------------------------------
+
+@pytest.fixture
+def fake_api_server(tmp_path):
+    """A loopback HTTP server answering the two ConfigMap reads with the built-in 1.30.4 config;
+    yields a kubeconfig that points at it."""
+    import http.server
+    import json
+    import threading
+
+    builtin = os.path.join(os.path.dirname(goyaml.__file__), "..", "builtin", "1.30.4")
+    texts = {name: open(os.path.join(builtin, f"{name}.yaml"), encoding="utf-8").read()
+             for name in ("template", "values", "mesh")}
+    maps = {"istio-sidecar-injector": {"config": texts["template"], "values": texts["values"]},
+            "istio": {"mesh": texts["mesh"]}}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            name = self.path.split("?")[0].rsplit("/", 1)[-1]
+            data = maps.get(name)
+            body = json.dumps({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": name},
+                               "data": data} if data else {"kind": "Status", "code": 404}).encode()
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG_WITH_EXEC.replace("SERVER", f"http://127.0.0.1:{server.server_port}")
+                          .replace("    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                                   "      command: COMMAND\n", "    token: abc\n"))
+    yield str(kubeconfig)
+    server.shutdown()
+
+
+def test_fake_cluster_serves_the_config(fake_api_server):
+    result = run("-f", "-", "--kubeconfig", fake_api_server, "--timeout", "20", stdin=NGINX_POD)
+    assert result.returncode == 0, result.stderr
+    assert "name: istio-proxy" in result.stdout
+
+
+def test_config_pull_into_a_path_that_cannot_be_a_directory(fake_api_server, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = error_line(run("config", "pull", "-o", str(blocker / "dir"), "--kubeconfig", fake_api_server,
+                          "--timeout", "20"))
+    assert "cannot create directory" in line and "Not a directory" in line
+
+
+def test_signal_during_in_place_leaves_each_file_whole(tmp_path):
+    """SIGTERM at several moments of an --in-place run over three files: no temporary file, and
+    every file is either its original or its complete injected version."""
+    original = _many_pods(100)
+    expected = run("-f", "-", *OFFLINE, stdin=original).stdout
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        paths = [tmp_path / f"f{i}.yaml" for i in range(3)]
+        for path in paths:
+            path.write_text(original)
+        proc = subprocess.Popen(kubectl_inject_command() + ["--in-place", *OFFLINE]
+                                + [arg for path in paths for arg in ("-f", str(path))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(15)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode in (0, 143, -15), stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["f0.yaml", "f1.yaml", "f2.yaml"], delay
+        contents = {p.read_text() for p in paths}
+        assert contents <= {original, expected} and len(contents) == 1, delay  # all or none renamed
