@@ -12,10 +12,12 @@ from inject_testkit import LAB_CACHE, VENV_BIN, kubectl_inject_command
 
 
 @pytest.fixture
-def run_inject(tmp_path):
+def run_inject(tmp_path_factory):
     """Run the real command in a child process; returns CompletedProcess (text)."""
     env = dict(os.environ)
-    env["HOME"] = str(tmp_path)           # no ~/.kube/config from the developer's machine
+    # A HOME of its own: no ~/.kube/config from the developer's machine, and the
+    # template cache (~/.cache) lands outside the directories the tests inspect.
+    env["HOME"] = str(tmp_path_factory.mktemp("home"))
     env.pop("KUBECONFIG", None)
 
     def run(*args, stdin=None, extra_env=None):
