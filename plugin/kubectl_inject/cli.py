@@ -17,10 +17,10 @@ from .config_source import read_file, resolve
 from .errors import InjectError, terminal_safe
 from .explain import explain
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
-from .inject import Settings, inject_text
+from .inject import Settings, inject_stream
 from .load_config import parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
-from .output import write_all_atomically, write_atomically
+from .output import Spool, chunks, write_all_atomically, write_atomically
 from .releases import istio_release_of, parse_release, profile_for, unknown_release_notice
 
 EXAMPLES = """\
@@ -153,21 +153,29 @@ def run(argv) -> int:
         write_stdout(report)
         return 0
 
+    # The output waits in a Spool (memory, then an anonymous temporary file) until every input
+    # has succeeded: one per file rewritten in place, else one for everything.
     outputs = []
-    for path, text in inputs:
-        try:
-            outputs.append((path, inject_text(text, settings, warn=warnings.append,
-                                              notice=notices.append)))
-        except InjectError as err:
-            if len(inputs) > 1:
-                raise InjectError(f"{path}: {err.one_line()}") from None
-            raise
-    if args.in_place:
-        write_all_atomically(outputs)
-    elif args.output:
-        write_atomically(args.output, "".join(out for _, out in outputs))
-    else:
-        write_stdout("".join(out for _, out in outputs))
+    try:
+        for path, text in inputs:
+            if args.in_place or not outputs:
+                outputs.append((path, Spool()))
+            try:
+                inject_stream(text, settings, outputs[-1][1].write, warn=warnings.append,
+                              notice=notices.append)
+            except InjectError as err:
+                if len(inputs) > 1:
+                    raise InjectError(f"{path}: {err.one_line()}") from None
+                raise
+        if args.in_place:
+            write_all_atomically(outputs)
+        elif args.output:
+            write_atomically(args.output, outputs[0][1])
+        else:
+            write_stdout(outputs[0][1])
+    finally:
+        for _, spool in outputs:
+            spool.close()
     _print_lines(notices)
     if warnings:
         print(file=sys.stderr)
@@ -176,11 +184,13 @@ def run(argv) -> int:
     return 0
 
 
-def write_stdout(text: str) -> None:
-    """The result on stdout; a write error (a full disk, say) is an InjectError. A closed pipe
-    (BrokenPipeError) passes to main, which leaves quietly as other command-line tools do."""
+def write_stdout(text) -> None:
+    """The result (a str or an output.Spool) on stdout; a write error (a full disk, say) is an
+    InjectError. A closed pipe (BrokenPipeError) passes to main, which leaves quietly as other
+    command-line tools do."""
     try:
-        sys.stdout.write(text)
+        for piece in chunks(text):
+            sys.stdout.write(piece)
         sys.stdout.flush()
     except BrokenPipeError:
         raise

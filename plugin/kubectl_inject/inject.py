@@ -68,8 +68,21 @@ def inject_text(text: str, settings: Settings, warn=lambda message: None,
     Runs with the Kubernetes Go types of the release's k8s.io/api in force: a field that release
     knows survives the typed round trip, one it does not know is dropped as its istioctl drops it,
     and `notice` gets one line naming it (istioctl says nothing: `warn` gets only what it says)."""
+    out: list = []
+    inject_stream(text, settings, out.append, warn, notice)
+    return "".join(out)
+
+
+def inject_stream(text: str, settings: Settings, write, warn=lambda message: None,
+                  notice=lambda message: None) -> None:
+    """inject_text, the output given to `write` piece by piece as each document is done.
+
+    One document at a time is split off, decoded, injected and written, so what the run holds
+    is the input and one document (plus what `write` keeps): time and memory grow linearly with
+    the input. On an InjectError `write` has had the documents before the failing one; the
+    caller decides what becomes of them (cli writes nothing: output.Spool holds them)."""
     with gotypes_schema.using(gotypes_schema.for_k8s_api(settings.release.k8s_api)):
-        return _inject_documents(text, settings, warn, notice)
+        _inject_documents(text, settings, write, warn, notice)
 
 
 # The largest document read (characters). The API server takes at most 3 MiB in one request,
@@ -78,18 +91,27 @@ def inject_text(text: str, settings: Settings, warn=lambda message: None,
 MAX_DOCUMENT_CHARS = 32 * 1024 * 1024
 
 
-def _inject_documents(text: str, settings: Settings, warn, notice) -> str:
-    out = []
+def _check_documents(text: str) -> None:
+    """The reader's errors and the size limit, for the whole input before any document is
+    parsed: a bad `---` line anywhere comes first, then the first oversized document. (A first
+    pass over the splitter: each document is made and dropped, none is kept.)"""
+    oversized = None
     try:
-        documents = goyaml.split_documents(text)
+        for number, raw in enumerate(goyaml.iter_documents(text), 1):
+            if oversized is None and len(raw) > MAX_DOCUMENT_CHARS:
+                oversized = number, len(raw)
     except goyaml.YAMLError as err:  # a bad `---` line: the reader's error, as istioctl prints it
         raise InjectError(str(err)) from None
-    for number, raw in enumerate(documents, 1):
-        if len(raw) > MAX_DOCUMENT_CHARS:
-            raise InjectError(f"document {number} of the input is larger than {MAX_DOCUMENT_CHARS // 2**20} MiB "
-                              f"({len(raw)} characters), the most kubectl inject reads in one document "
-                              "(the API server accepts 3 MiB); split it into several documents")
-    for number, raw in enumerate(documents, 1):
+    if oversized is not None:
+        number, size = oversized
+        raise InjectError(f"document {number} of the input is larger than {MAX_DOCUMENT_CHARS // 2**20} MiB "
+                          f"({size} characters), the most kubectl inject reads in one document "
+                          "(the API server accepts 3 MiB); split it into several documents")
+
+
+def _inject_documents(text: str, settings: Settings, write, warn, notice) -> None:
+    _check_documents(text)
+    for number, raw in enumerate(goyaml.iter_documents(text), 1):
         dropped: list = []
         rest: list = []
         obj = decode(raw, dropped, rest)
@@ -101,21 +123,23 @@ def _inject_documents(text: str, settings: Settings, warn, notice) -> str:
                    f"{rest[0]} on follows a complete YAML document; istioctl reads only the first, so it "
                    f"is {fate} (start a new document with a `---` line)")
         if obj is None:
-            out.append(raw)
+            write(raw)
         else:
             injected = inject_object(obj, settings, warn, dropped)
             for path in dict.fromkeys(dropped):
                 notice(dropped_field_notice(obj, path, settings.release))
+            del obj  # (the decoded input; `injected` is its copy)
             if _creation_timestamp_omits_zero():
                 _drop_zero_creation_timestamps(injected)
             try:
-                out.append(goyaml.dump(injected))
+                dumped = goyaml.dump(injected)
             except goyaml.YAMLError as err:
                 # sigs.k8s.io/yaml.Marshal re-reads its JSON with go-yaml, which refuses some
                 # characters (DEL, say) that JSON lets through: istioctl's error, as it words it
                 raise InjectError(str(err)) from None
-        out.append("---\n")
-    return "".join(out)
+            del injected
+            write(dumped)
+        write("---\n")
 
 
 def _creation_timestamp_omits_zero() -> bool:

@@ -14,9 +14,15 @@ What is at the path decides how it is written:
 Temporary files are removed on any failure, SIGINT and SIGTERM included (cli turns both into
 exceptions); signals are held back while a temporary file is created and while the results are
 renamed into place, so none can leave one behind or stop a set of renames half way.
+
+What is written is a str or a Spool: the output of a run collected document by document while
+the run goes on (nothing may be written before the whole input has succeeded), in memory up to
+a few MiB and beyond that in an anonymous temporary file, so that memory stays bounded by the
+input, not by the output (an injected Deployment is about ten times its input).
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import signal
@@ -80,7 +86,116 @@ def _error(path: str, err: OSError, suffix: str = "") -> InjectError:
     return InjectError(f"cannot write {path!r}: {err.strerror or err}{suffix}")
 
 
-def _stage(target: _Target, text: str, staged: list) -> None:
+class Spool:
+    """Text written piece by piece and read back once, in order, by chunks().
+
+    Pieces are kept in memory until they add up to `limit` characters; then they go to an
+    anonymous temporary file (O_TMPFILE where the system has it: it has no name, so nothing is
+    left behind whatever ends the process), and so on for every `limit` characters. The file
+    holds the text as UTF-8 with lone surrogates passed through, so what comes back is exactly
+    what went in. If the file cannot be made or written (no temporary directory, a full disk),
+    what it holds is read back and the rest stays in memory: the run does not fail for it."""
+
+    LIMIT = 4 * 2**20  # characters kept in memory before they go to the file
+    _ENCODING = ("utf-8", "surrogatepass")
+
+    def __init__(self, limit: int = LIMIT):
+        self.limit = limit
+        self._pending: list = []
+        self._pending_chars = 0
+        self._file = None  # the temporary file (unbuffered), once there is one
+        self._in_file = 0  # bytes in the file
+        self._memory_only = False
+
+    def write(self, text: str) -> None:
+        self._pending.append(text)
+        self._pending_chars += len(text)
+        if self._pending_chars >= self.limit and not self._memory_only:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = "".join(self._pending).encode(*self._ENCODING)
+        try:
+            if self._file is None:
+                with signals_held():  # without O_TMPFILE the file has a name until it is unlinked
+                    self._file = tempfile.TemporaryFile(buffering=0)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._file.fileno(), view):]
+        except OSError:
+            self._fall_back_to_memory()
+            return
+        self._in_file += len(data)
+        self._pending = []
+        self._pending_chars = 0
+
+    def _fall_back_to_memory(self) -> None:
+        """Everything in memory from now on: the file's complete part (what earlier flushes
+        wrote) is read back in front of what is pending."""
+        self._memory_only = True
+        if self._file is None:
+            return
+        kept = bytearray()
+        try:
+            while len(kept) < self._in_file:
+                block = os.pread(self._file.fileno(), min(2**20, self._in_file - len(kept)), len(kept))
+                if not block:
+                    break
+                kept += block
+        finally:
+            self._close()
+        if len(kept) != self._in_file:
+            raise OSError("the temporary file holding the output could not be read back")
+        self._in_file = 0
+        self._pending.insert(0, kept.decode(*self._ENCODING))
+
+    def chunks(self, size: int = 2**20):
+        """The text written, in order, in pieces of about `size` characters or fewer."""
+        if self._file is not None:
+            decoder = codecs.getincrementaldecoder(self._ENCODING[0])(self._ENCODING[1])
+            offset = 0
+            while offset < self._in_file:
+                block = os.pread(self._file.fileno(), min(size, self._in_file - offset), offset)
+                if not block:
+                    raise OSError("the temporary file holding the output was cut short")
+                offset += len(block)
+                text = decoder.decode(block)
+                if text:
+                    yield text
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        yield from self._pending
+
+    def _close(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
+    def close(self) -> None:
+        self._close()
+        self._pending = []
+        self._pending_chars = 0
+        self._in_file = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def chunks(content, size: int = 2**20):
+    """The pieces of a str or a Spool, in order."""
+    if isinstance(content, str):
+        for start in range(0, len(content), size):
+            yield content[start:start + size]
+    else:
+        yield from content.chunks(size)
+
+
+def _stage(target: _Target, text, staged: list) -> None:
     """Write text into a new temporary file beside target.real, with its mode and owner; the
     file's name goes into `staged` (under held signals) before anything can interrupt."""
     directory = os.path.dirname(os.path.abspath(target.real))
@@ -88,7 +203,8 @@ def _stage(target: _Target, text: str, staged: list) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
         staged.append(tmp)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        for piece in chunks(text):
+            handle.write(piece)
         handle.flush()
         os.fsync(handle.fileno())
     st = target.stat
@@ -100,16 +216,18 @@ def _stage(target: _Target, text: str, staged: list) -> None:
         os.chmod(tmp, 0o666 & ~_umask())
 
 
-def _write_through(target: _Target, text: str) -> None:
+def _write_through(target: _Target, text) -> None:
     if target.how == "stdout":
-        sys.stdout.write(text)
+        for piece in chunks(text):
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     # no O_TRUNC for a device or FIFO; a hard-linked or foreign-owned file is emptied first
     flags = os.O_WRONLY | (os.O_TRUNC if target.how == "rewrite" else 0)
     fd = os.open(target.path, flags)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        for piece in chunks(text):
+            handle.write(piece)
 
 
 def _remove(staged: list) -> None:
@@ -119,8 +237,8 @@ def _remove(staged: list) -> None:
     staged.clear()
 
 
-def write_atomically(path: str, text: str) -> None:
-    """-o: write text to path as described in the module's docstring."""
+def write_atomically(path: str, text) -> None:
+    """-o: write text (a str or a Spool) to path as described in the module's docstring."""
     target = _Target(path)
     if target.how != "replace":
         try:
@@ -143,7 +261,7 @@ def write_atomically(path: str, text: str) -> None:
 
 
 def write_all_atomically(outputs) -> None:
-    """--in-place: stage every file first, then rename them all; a failure while staging
+    """--in-place: outputs are (path, str or Spool). Stage every file first, then rename them all; a failure while staging
     leaves every original untouched. Files that must be rewritten in place (hard links, an
     owner we cannot give) are written after every other file is staged."""
     targets = [(_Target(path), text) for path, text in outputs]

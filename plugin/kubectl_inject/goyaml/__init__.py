@@ -21,13 +21,14 @@ from .errors import YAMLError
 from .floatv import go_float32_g, go_float_g
 from .decode import json_target_string, load, load_all, load_document
 from .resolve import resolves_to_non_string
-from .split import split_documents
+from .split import iter_documents, split_documents
 
 __all__ = [
     "YAMLError",
     "load",
     "load_all",
     "load_document",
+    "iter_documents",
     "split_documents",
     "dump",
     "go_float_g",
