@@ -3,6 +3,7 @@
 #   make test         unit tests + Istio golden parity (skips golden without ../shared)
 #   make golden       Istio's own kube-inject golden cases through the installed command
 #   make bench        kubectl inject vs istioctl, side by side (bench/; writes docs/benchmarks.md)
+#   make bench-scale  time and peak memory against input size, 1 to 100 MiB (writes docs/benchmarks-scale.md)
 #   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
 #   make parity       kubectl inject vs a real istioctl kube-inject (built here) over manifest corpora
 #   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/lab_grading/grade.mk)
@@ -12,7 +13,7 @@ PYTHON := $(VENV)/bin/python
 SHARED := $(abspath ../shared)
 GOLDEN := $(SHARED)/istio-golden/1.22.0
 
-.PHONY: install test golden bench clean
+.PHONY: install test golden bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +34,12 @@ golden: install
 bench: install
 	$(VENV)/bin/pip install -q --disable-pip-version-check matplotlib
 	$(PYTHON) bench/bench_inject.py --istioctl "$$($(MAKE) -s istioctl-path)"
+
+# Time and peak RSS for 1, 10 and 100 MiB inputs, side by side with the istioctl built here
+# (about 45 minutes); BENCH_SCALE_ARGS adds options (bench/bench_scale.py --help).
+BENCH_SCALE_ARGS ?=
+bench-scale: install
+	$(PYTHON) bench/bench_scale.py --istioctl "$$($(MAKE) -s istioctl-path)" $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugin/*.egg-info

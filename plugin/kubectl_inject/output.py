@@ -99,8 +99,8 @@ class Spool:
     LIMIT = 4 * 2**20  # characters kept in memory before they go to the file
     _ENCODING = ("utf-8", "surrogatepass")
 
-    def __init__(self, limit: int = LIMIT):
-        self.limit = limit
+    def __init__(self, limit: int | None = None):
+        self.limit = self.LIMIT if limit is None else limit
         self._pending: list = []
         self._pending_chars = 0
         self._file = None  # the temporary file (unbuffered), once there is one
@@ -121,7 +121,7 @@ class Spool:
                     self._file = tempfile.TemporaryFile(buffering=0)
             view = memoryview(data)
             while view:
-                view = view[os.write(self._file.fileno(), view):]
+                view = view[self._file.write(view):]
         except OSError:
             self._fall_back_to_memory()
             return
