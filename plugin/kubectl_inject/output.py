@@ -28,7 +28,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 
 from .errors import InjectError
 
@@ -117,6 +116,7 @@ class Spool:
         data = "".join(self._pending).encode(*self._ENCODING)
         try:
             if self._file is None:
+                import tempfile  # lazy: with shutil, bz2, lzma and random, ~10 ms of a run that never spills
                 with signals_held():  # without O_TMPFILE the file has a name until it is unlinked
                     self._file = tempfile.TemporaryFile(buffering=0)
             view = memoryview(data)
@@ -198,6 +198,7 @@ def chunks(content, size: int = 2**20):
 def _stage(target: _Target, text, staged: list) -> None:
     """Write text into a new temporary file beside target.real, with its mode and owner; the
     file's name goes into `staged` (under held signals) before anything can interrupt."""
+    import tempfile  # lazy: only -o and --in-place write files (start-up time of the rest)
     directory = os.path.dirname(os.path.abspath(target.real))
     with signals_held():
         fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
