@@ -21,9 +21,10 @@ them; istioctl gets `-r default`, without which 1.29+ waits for a cluster), stdo
 Both stdouts are compared byte for byte; a difference stops the run. Peak RSS is the process's
 ru_maxrss (os.wait4).
 
-Reported per input: wall time, seconds per MiB of input, peak RSS, peak RSS / input size, and
-the slopes between consecutive sizes (Δtime/ΔMiB and ΔRSS/ΔMiB): linear growth shows as slopes
-that stay the same from 1→10 to 10→100 MiB. Writes docs/benchmarks-scale.md (--markdown).
+Reported per input: wall time, CPU time (user+sys: on a shared machine it moves far less than
+wall time), CPU seconds per MiB of input, peak RSS, peak RSS / input size, and the slopes between
+consecutive sizes (Δ CPU s/ΔMiB, ΔRSS/ΔMiB): linear growth shows as slopes that stay the same
+from 1→10 to 10→100 MiB. Writes docs/benchmarks-scale.md (--markdown).
 
   --baseline DIR  also run the kubectl_inject package found in DIR (say, an older commit's
                   plugin/ from `git archive`) on inputs up to --baseline-max-mib, for a "before"
@@ -120,6 +121,7 @@ def write_pod(path: str, size: int) -> int:
 @dataclass
 class Sample:
     wall: float
+    cpu: float  # user + system seconds
     rss_mib: float
     code: int
     out: str  # path of its stdout
@@ -134,13 +136,15 @@ def run(argv: list, env: dict, out: str) -> Sample:
         wall = time.perf_counter() - start
         stderr.seek(0)
         err = stderr.read().decode(errors="replace").strip()
-    return Sample(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), out, err)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                  os.waitstatus_to_exitcode(status), out, err)
 
 
 @dataclass
 class Result:
     tool: str
     wall: float
+    cpu: float
     rss_mib: float
     code: int
     err: str
@@ -168,8 +172,9 @@ def measure(tools: dict, path: str, env: dict, repeat: int, tmp: str, refused: b
                     sys.exit(f"bench: outputs differ on {path} ({first} vs {other})")
         for s in samples.values():
             os.unlink(s[-1].out)
-    return {name: Result(name, statistics.median(x.wall for x in s), statistics.median(x.rss_mib for x in s),
-                         s[-1].code, s[-1].err) for name, s in samples.items()}
+    return {name: Result(name, statistics.median(x.wall for x in s), statistics.median(x.cpu for x in s),
+                         statistics.median(x.rss_mib for x in s), s[-1].code, s[-1].err)
+            for name, s in samples.items()}
 
 
 # ---------------------------------------------------------------- report
@@ -177,8 +182,8 @@ def measure(tools: dict, path: str, env: dict, repeat: int, tmp: str, refused: b
 def table(title: str, unit: str, rows: list, tools: list) -> str:
     """rows: (input MiB, description, {tool: Result})."""
     lines = [f"### {title}", "",
-             "| input | tool | wall time | s / MiB | peak RSS | RSS / input | Δtime / ΔMiB | ΔRSS / ΔMiB |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| input | tool | wall time | CPU time | CPU s / MiB | Δ CPU s / ΔMiB | peak RSS | RSS / input | ΔRSS / ΔMiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for tool in tools:
         previous = None
         for mib, what, results in rows:
@@ -186,18 +191,16 @@ def table(title: str, unit: str, rows: list, tools: list) -> str:
             if r is None:
                 continue
             if r.code != 0:
-                lines.append(f"| {what} | {tool} | {r.wall:.2f} s | | {r.rss_mib:.0f} MiB | | | "
-                             f"exit {r.code}: {r.err.splitlines()[-1][:90] if r.err else ''} |")
+                lines.append(f"| {what} | {tool} | {r.wall:.2f} s | {r.cpu:.2f} s | | | {r.rss_mib:.0f} MiB | | "
+                             f"exit {r.code}: {r.err.splitlines()[-1][:60] if r.err else ''}... |")
                 continue
-            slope = ""
+            cpu_slope = rss_slope = ""
             if previous is not None:
                 pm, pr = previous
-                slope = (f"{(r.wall - pr.wall) / (mib - pm):.2f} s | "
-                         f"{(r.rss_mib - pr.rss_mib) / (mib - pm):.2f} MiB")
-            else:
-                slope = " | "
-            lines.append(f"| {what} | {tool} | {r.wall:.2f} s | {r.wall / mib:.2f} | {r.rss_mib:.0f} MiB | "
-                         f"{r.rss_mib / mib:.1f}× | {slope} |")
+                cpu_slope = f"{(r.cpu - pr.cpu) / (mib - pm):.2f}"
+                rss_slope = f"{(r.rss_mib - pr.rss_mib) / (mib - pm):.2f}"
+            lines.append(f"| {what} | {tool} | {r.wall:.2f} s | {r.cpu:.2f} s | {r.cpu / mib:.2f} | {cpu_slope} | "
+                         f"{r.rss_mib:.0f} MiB | {r.rss_mib / mib:.1f}× | {rss_slope} |")
             previous = (mib, r)
     return "\n".join(lines) + "\n"
 
@@ -266,7 +269,7 @@ def main() -> int:
                 rows.append((size, f"{size:.3g} MiB ({what}{'; refused by kubectl inject' if refused else ''})",
                              results))
                 for r in results.values():
-                    print(f"{title}, {size:.3g} MiB: {r.tool}: {r.wall:.2f} s, {r.rss_mib:.0f} MiB"
+                    print(f"{title}, {size:.3g} MiB: {r.tool}: {r.wall:.2f} s, CPU {r.cpu:.2f} s, {r.rss_mib:.0f} MiB"
                           + (f", exit {r.code}" if r.code else ""), flush=True)
                 os.unlink(path)
             names = [*tools, *(["before"] if baseline_env is not None else [])]
@@ -296,8 +299,9 @@ ratios, not the absolute times) by `make bench-scale` (bench/bench_scale.py): ku
 {istioctl_words}, the project's built-in {version} config files for both, one fresh process per run
 ({args.repeat} run{'s' if args.repeat > 1 else ''} per tool and input, median), stdout to a file
 and compared byte for byte (identical wherever both succeed). Peak RSS: the process's ru_maxrss.
-Δtime/ΔMiB and ΔRSS/ΔMiB are the slopes from the size above: linear growth shows as a slope
-that stays the same from one size to the next. Issue 14, item 8 asked for this; the design is in
+CPU time is user+sys (wall time on this shared machine varies with the other jobs; CPU time
+far less). Δ CPU s/ΔMiB and ΔRSS/ΔMiB are the slopes from the size above: linear growth shows as
+a slope that stays the same from one size to the next. Issue 14, item 8 asked for this; the design is in
 docs/hardening.md ("Limits", document size).
 
 """ + "\n".join(sections)
