@@ -8,12 +8,11 @@ read-only RBAC, and can be saved with `kubectl inject config pull`.)
 """
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import warnings
 from dataclasses import dataclass
 
+from . import kubeapi
 from .errors import InjectError
 from .releases import ReleaseProfile
 
@@ -57,34 +56,31 @@ def kubeconfig_paths(target: ClusterTarget) -> list:
     return [os.path.join(os.path.expanduser("~"), ".kube", "config")]
 
 
+def _existing(target: ClusterTarget) -> list:
+    """The kubeconfig files to read: --kubeconfig, or every existing file of $KUBECONFIG (merged
+    as kubectl merges them), or ~/.kube/config."""
+    return [os.path.expanduser(p) for p in kubeconfig_paths(target) if os.path.exists(os.path.expanduser(p))]
+
+
 def describe_context(target: ClusterTarget) -> str:
-    """Human description of which cluster: context name and server."""
+    """Human description of which cluster: the context's name."""
     try:
-        from kubernetes import config as kconfig
-        contexts, active = kconfig.list_kube_config_contexts(config_file=_first_existing(target))
-        name = target.context or (active or {}).get("name", "?")
-        return f"context {name!r}"
+        name = kubeapi.load_kubeconfig(_existing(target)).context_name(target.context)
     except Exception:  # descriptive only
-        return "the current context"
-
-
-def _first_existing(target: ClusterTarget):
-    for path in kubeconfig_paths(target):
-        if os.path.exists(path):
-            return path
-    return None
+        name = target.context
+    return f"context {name!r}" if name else "the current context"
 
 
 def read_cluster_config(target: ClusterTarget) -> dict:
     """{'config': ..., 'values': ..., 'mesh': ...} texts from the cluster's ConfigMaps."""
-    path = _first_existing(target)
-    if path is None:
+    paths = _existing(target)
+    if not paths:
         raise NoKubeconfig(
             "no injector configuration: no kubeconfig found (" + ", ".join(kubeconfig_paths(target)) + "); "
             "provide config in one of three ways: a cluster with Istio (--kubeconfig/--context or KUBECONFIG), "
             "files (--injectConfigFile, --valuesFile, --meshConfigFile), or the built-in default (--offline)")
-    injector = _read_configmap(target, path, target.injector_configmap())
-    mesh = _read_configmap(target, path, target.mesh_configmap())
+    injector = _read_configmap(target, paths, target.injector_configmap())
+    mesh = _read_configmap(target, paths, target.mesh_configmap())
     texts = {}
     for key, source, name in (("config", injector, target.injector_configmap()),
                               ("values", injector, target.injector_configmap()),
@@ -95,40 +91,14 @@ def read_cluster_config(target: ClusterTarget) -> dict:
     return texts
 
 
-class _Collect(logging.Filter):
-    """Takes the records the Kubernetes client logs on the root logger (it logs a failed
-    credential plugin there and carries on without credentials) instead of printing them."""
-
-    def __init__(self):
-        super().__init__()
-        self.messages: list = []
-
-    def filter(self, record) -> bool:
-        self.messages.append(" ".join(record.getMessage().split()))
-        return False
-
-
-# Only the one error line is ours to print: urllib3's retry warnings and its FutureWarning for a
-# server URL without a scheme would add lines that do not name the cause.
-logging.getLogger("urllib3").setLevel(logging.ERROR)
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"urllib3\.")
-
-
-def _api(target: ClusterTarget, path: str):
-    from kubernetes import config as kconfig
-    collect = _Collect()
-    root = logging.getLogger()
-    root.addFilter(collect)
+def _session(target: ClusterTarget, paths: list) -> kubeapi.Session:
+    """The API session of the target's context (kubeconfig read, credential plugin run, once)."""
     try:
-        api_client = kconfig.new_client_from_config(config_file=path, context=target.context)
-    finally:
-        root.removeFilter(collect)
-    if collect.messages:
-        # without this, the request goes out without credentials and the error blames the server
+        return kubeapi.session(paths, target.context, target.timeout)
+    except kubeapi.CredentialError as err:
+        # without this, the request would go out without credentials and the error blame the server
         raise InjectError(f"cannot get credentials for {describe_context(target)}: the kubeconfig's "
-                          f"credential plugin (user.exec) failed: {collect.messages[0]}")
-    api_client.configuration.retries = 0
-    return api_client
+                          f"credential plugin (user.exec) failed: {err}") from None
 
 
 def native_sidecars(target: ClusterTarget, release: ReleaseProfile) -> bool:
@@ -139,15 +109,15 @@ def native_sidecars(target: ClusterTarget, release: ReleaseProfile) -> bool:
     Deployment. "auto" (the default of the releases whose native_sidecars_auto_by_default is
     set) means: when every node's kubelet is 1.33 or newer.
     """
-    path = _first_existing(target)
-    mode = _istiod_env(target, path, "ENABLE_NATIVE_SIDECARS") if path is not None else None
+    paths = _existing(target)
+    mode = _istiod_env(target, paths, "ENABLE_NATIVE_SIDECARS") if paths else None
     if mode is None:
         mode = "auto" if release.native_sidecars_auto_by_default else "false"
     if mode != "auto":
         return mode == "true"
-    if path is None:
+    if not paths:
         return False
-    return _all_nodes_at_least(target, path, 33)
+    return _all_nodes_at_least(target, paths, 33)
 
 
 def _bounded(target: ClusterTarget, call, default):
@@ -166,50 +136,50 @@ def _bounded(target: ClusterTarget, call, default):
     return result["value"]
 
 
-def _istiod_env(target: ClusterTarget, path: str, name: str):
+def _istiod_env(target: ClusterTarget, paths: list, name: str):
     def call():
-        from kubernetes import client
         deployment = f"istiod-{target.revision}" if target.revision else "istiod"
-        apps = client.AppsV1Api(_api(target, path))
-        spec = apps.read_namespaced_deployment(deployment, target.namespace,
-                                               _request_timeout=(target.timeout, target.timeout)).spec
-        for container in spec.template.spec.containers or []:
-            for var in container.env or []:
-                if var.name == name and var.value is not None:
-                    return var.value
+        found = _session(target, paths).get(
+            f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}")
+        for container in (((found.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
+            for var in container.get("env") or []:
+                if var.get("name") == name and var.get("value") is not None:
+                    return var["value"]
         return None
     return _bounded(target, call, None)
 
 
-def _all_nodes_at_least(target: ClusterTarget, path: str, minor: int) -> bool:
+def _all_nodes_at_least(target: ClusterTarget, paths: list, minor: int) -> bool:
     import re
 
     def call():
-        from kubernetes import client
-        nodes = client.CoreV1Api(_api(target, path)).list_node(
-            _request_timeout=(target.timeout, target.timeout)).items
+        nodes = _session(target, paths).get("/api/v1/nodes").get("items") or []
         for node in nodes:
-            match = re.match(r"v?\d+\.(\d+)", node.status.node_info.kubelet_version or "")
+            version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
+            match = re.match(r"v?\d+\.(\d+)", version)
             if not match or int(match.group(1)) < minor:
                 return False
         return True
     return _bounded(target, call, False)
 
 
-def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
+def _segment(name: str) -> str:
+    """A name as one URL path segment (names from flags reach the URL)."""
+    from urllib.parse import quote
+    return quote(name, safe="")
+
+
+def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
     """One ConfigMap's data, with a hard wall-clock bound on the whole call."""
     result: dict = {}
 
     def fetch():
         try:
-            from kubernetes import client
-            from kubernetes.client.rest import ApiException
-            api = client.CoreV1Api(_api(target, path))
+            api = _session(target, paths)
             try:
-                cm = api.read_namespaced_config_map(
-                    name, target.namespace, _request_timeout=(target.timeout, target.timeout))
-                result["data"] = cm.data or {}
-            except ApiException as err:
+                cm = api.get(f"/api/v1/namespaces/{_segment(target.namespace)}/configmaps/{_segment(name)}")
+                result["data"] = cm.get("data") or {}
+            except kubeapi.ApiError as err:
                 if err.status == 404:
                     result["error"] = InjectError(
                         f"Istio is not installed for this request: ConfigMap {name!r} not found in namespace "
@@ -222,8 +192,8 @@ def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
             result["error"] = err
         except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
             result["error"] = ClusterUnreachable(
-                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err)}"
-                f"{_scheme_hint(path, target)}")
+                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"
+                f"{_scheme_hint(target, paths)}")
 
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
@@ -236,25 +206,28 @@ def _read_configmap(target: ClusterTarget, path: str, name: str) -> dict:
     return result["data"]
 
 
-def _scheme_hint(path: str, target: ClusterTarget) -> str:
-    """A note when the context's server URL has no scheme (the client then tries plain http)."""
+def _server(target: ClusterTarget, paths: list):
     try:
-        import yaml
-        with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
-        context_name = target.context or config.get("current-context")
-        context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
-        server = next(c["cluster"]["server"] for c in config["clusters"] if c["name"] == context["cluster"])
-    except Exception:  # a hint only: any surprise in the file means no hint
-        return ""
-    if isinstance(server, str) and "://" not in server:
+        config = kubeapi.load_kubeconfig(paths)
+        return str(config.resolve(target.context)[1].get("server") or "")
+    except Exception:  # a hint only
+        return None
+
+
+def _scheme_hint(target: ClusterTarget, paths: list) -> str:
+    """A note when the context's server URL has no scheme (the request then went as plain http)."""
+    server = _server(target, paths)
+    if server and "://" not in server:
         return f" (the kubeconfig's server {server!r} has no https:// in front)"
     return ""
 
 
-def _short(err: Exception) -> str:
-    text = " ".join(str(err).split())
-    if "Max retries exceeded" in text or "NewConnectionError" in text:
-        reason = text.split("Caused by ")[-1]
-        return reason[:200]
-    return text[:200]
+def _short(err: Exception, target: ClusterTarget, paths: list) -> str:
+    if isinstance(err, (OSError, EOFError)) or type(err).__module__ == "http.client":
+        text = str(err) or type(err).__name__
+        server = _server(target, paths)
+        if server:
+            text = f"{server}: {text}"
+    else:
+        text = str(err)
+    return " ".join(text.split())[:200]
