@@ -12,16 +12,18 @@ import sys
 import threading
 
 from .cluster_config import native_sidecars
-from .config_cmd import run_config
 from .config_source import read_file, resolve
 from .errors import InjectError, terminal_safe
-from .explain import explain
 from .flags import ArgumentParser, add_cluster_flags, cluster_target
+from .gotypes import schema as gotypes_schema
 from .inject import Settings, inject_stream
 from .load_config import parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
 from .output import Spool, chunks, write_all_atomically, write_atomically
 from .releases import istio_release_of, parse_release, profile_for, unknown_release_notice
+
+# config_cmd and explain are imported where they are used (lazy): a plain run needs neither, and a
+# one-Pod run is mostly start-up time.
 
 EXAMPLES = """\
 examples:
@@ -89,7 +91,10 @@ def load_settings(args):
     release = release or istio_release_of(values)
     profile = profile_for(release)
     try:
-        mesh = load_mesh_config(resolved.texts["mesh"], profile.mesh_defaults)
+        # under the release's own types, which the injection uses next anyway (mesh.json is
+        # shared by all of them): the default schema is then never read
+        with gotypes_schema.using(gotypes_schema.for_k8s_api(profile.k8s_api)):
+            mesh = load_mesh_config(resolved.texts["mesh"], profile.mesh_defaults)
     except MeshConfigError as err:
         raise InjectError(f"invalid mesh config ({resolved.origins['mesh']}): {err}") from None
     native = None
@@ -132,6 +137,7 @@ def expand_inputs(sources, recursive: bool) -> list:
 
 def run(argv) -> int:
     if argv and argv[0] == "config":
+        from .config_cmd import run_config  # lazy: start-up time of the common command
         return run_config(argv[1:])
     args = build_parser().parse_args(argv)
     if not args.filename:
@@ -148,6 +154,7 @@ def run(argv) -> int:
 
     warnings = []
     if args.explain:
+        from .explain import explain  # lazy: start-up time of the common command
         _print_lines(notices)
         report = "".join(explain(text, settings, source=path) for path, text in inputs)
         write_stdout(report)

@@ -1,11 +1,19 @@
 """The one exception type the command line turns into a one-line error and exit code 1, and
 the escaping of what goes to the terminal."""
+import functools
 import re
 
 # What a terminal would act on rather than show: C0 controls (ESC starts colour, title and cursor
 # sequences), DEL, C1 controls (0x9b is a one-byte CSI), and the bidirectional overrides that
 # reorder what is shown. Input values reach error messages; these are printed escaped.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_CLASS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+
+
+@functools.lru_cache(maxsize=1)
+def _unsafe():
+    """The pattern, compiled on first use: a class with characters beyond Latin-1 takes
+    milliseconds to compile, and most runs print nothing on stderr."""
+    return re.compile(_UNSAFE_CLASS)
 
 
 def _escape(match) -> str:
@@ -15,7 +23,7 @@ def _escape(match) -> str:
 
 def terminal_safe(text: str) -> str:
     """text with every character a terminal would interpret written as an escape (\\x1b)."""
-    return _UNSAFE.sub(_escape, text)
+    return _unsafe().sub(_escape, text)
 
 
 class InjectError(Exception):

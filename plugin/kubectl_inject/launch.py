@@ -8,6 +8,7 @@ in the interpreter's own start-up, a few tens of milliseconds, Python's defaults
 """
 from __future__ import annotations
 
+import gc
 import os
 
 # _signal, not signal: the signal module builds its enums first, which takes milliseconds
@@ -21,6 +22,12 @@ def _leave(signum, frame):  # nothing to clean up yet: leave at once, quietly
 def entry() -> None:
     _signal.signal(_signal.SIGINT, _leave)
     _signal.signal(_signal.SIGTERM, _leave)
+    # No cyclic garbage collection while the package loads: everything it creates lives as long
+    # as the process, so the collector's passes over it (about 4% of a one-Pod run) find nothing.
+    # Then gc.freeze() leaves those objects out of every later collection.
+    gc.disable()
     # lazy: the whole package loads only after the handlers are in place
     from .cli import entry as run
+    gc.freeze()
+    gc.enable()
     run()

@@ -6,6 +6,7 @@ objects, whatever the source.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import goyaml, template_cache
@@ -27,7 +28,7 @@ class InjectorConfig:
     never_inject_selector: list = field(default_factory=list)
     always_inject_selector: list = field(default_factory=list)
     injected_annotations: dict = field(default_factory=dict)
-    templates: dict = field(default_factory=dict)  # name -> parsed Template
+    templates: Mapping = field(default_factory=dict)  # name -> parsed Template (ParsedTemplates)
 
 
 def parse_injector_config(text: str, source: str = "injector config",
@@ -76,24 +77,56 @@ def _config_from_dict(doc: dict, source: str) -> InjectorConfig:
 
 
 
-def parse_templates(raw_templates: dict, env: dict | None = None) -> dict:
+def parse_templates(raw_templates: dict, env: dict | None = None) -> "ParsedTemplates":
     """Parse every template once (or take its trees from template_cache); a syntax error names
     the template, line and column."""
-    funcs = istio_template_funcs(env=env)
-    parsed = {}
-    for name, text in raw_templates.items():
-        template = Template(name, funcs=funcs)
-        trees = template_cache.load(name, text, funcs)
-        if trees is not None:
-            template.add_parse_trees(trees)
-        else:
-            try:
-                template.parse(text)
-            except TemplateError as err:
-                raise InjectError(str(err)) from None
-            template_cache.store(name, text, funcs, template.parse_trees())
-        parsed[name] = template
-    return parsed
+    return ParsedTemplates(raw_templates, istio_template_funcs(env=env))
+
+
+def _parse(name: str, text: str, funcs: dict) -> Template:
+    template = Template(name, funcs=funcs)
+    try:
+        template.parse(text)
+    except TemplateError as err:
+        raise InjectError(str(err)) from None
+    template_cache.store(name, text, funcs, template.parse_trees())
+    return template
+
+
+class ParsedTemplates(Mapping):
+    """Template name -> parsed Template.
+
+    As istioctl, every template is checked when the config is loaded: a syntax error in any of
+    them is an error, used or not. A template the cache holds is known to parse (the cache only
+    keeps successful parses of the same text), so its trees are read on first use only: a Pod
+    that uses one template of four reads one."""
+
+    def __init__(self, raw_templates: dict, funcs: dict):
+        self._raw = dict(raw_templates)
+        self._funcs = funcs
+        self._parsed: dict = {}
+        for name, text in self._raw.items():
+            if not template_cache.stored(name, text, funcs):
+                self._parsed[name] = _parse(name, text, funcs)
+
+    def __getitem__(self, name: str) -> Template:
+        template = self._parsed.get(name)
+        if template is None:
+            text = self._raw[name]  # KeyError for a template the config does not have
+            trees = template_cache.load(name, text, self._funcs)
+            if trees is None:  # gone or damaged since: parse it after all
+                template = _parse(name, text, self._funcs)
+            else:
+                template = Template(name, funcs=self._funcs)
+                template.add_parse_trees(trees)
+            self._parsed[name] = template
+        return template
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def go_numbers(value):

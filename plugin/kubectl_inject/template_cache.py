@@ -15,12 +15,20 @@ Python's own __pycache__ is).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
-import tempfile
 
 from . import gotemplate
+
+# SHA-256 from CPython's own module where it exists: `hashlib` first loads OpenSSL, several
+# milliseconds of every run's start-up (the same digest either way).
+try:
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        from hashlib import sha256
 
 CACHE_ENV = "KUBECTL_INJECT_CACHE_DIR"
 FORMAT = b"kubectl-inject template trees 1\0"
@@ -37,7 +45,7 @@ def cache_dir() -> str | None:
 @functools.lru_cache(maxsize=1)
 def _parser_fingerprint() -> bytes:
     """sha256 over gotemplate's source: a changed parser never reads trees of the old one."""
-    digest = hashlib.sha256(FORMAT)
+    digest = sha256(FORMAT)
     package = os.path.dirname(os.path.abspath(gotemplate.__file__))
     for name in sorted(os.listdir(package)):
         if name.endswith(".py"):
@@ -47,10 +55,18 @@ def _parser_fingerprint() -> bytes:
 
 
 def _path(directory: str, name: str, text: str, funcs: dict) -> str:
-    digest = hashlib.sha256(_parser_fingerprint())
+    digest = sha256(_parser_fingerprint())
     for part in (name, text, "\0".join(sorted(funcs))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0\1")
     return os.path.join(directory, digest.hexdigest() + ".pickle")
+
+
+def stored(name: str, text: str, funcs: dict) -> bool:
+    """Whether the cache holds trees for this template. Entries are written only after a
+    successful parse of exactly this text with these functions, so a stored template is known
+    to parse without reading it."""
+    directory = cache_dir()
+    return directory is not None and os.path.isfile(_path(directory, name, text, funcs))
 
 
 def load(name: str, text: str, funcs: dict) -> dict | None:
@@ -71,6 +87,7 @@ def store(name: str, text: str, funcs: dict, trees: dict) -> None:
     if directory is None:
         return
     try:
+        import tempfile  # lazy: only a run that parsed a template writes, and start-up time counts
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
         try:

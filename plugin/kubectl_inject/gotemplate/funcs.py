@@ -36,6 +36,9 @@ def signature(*params: str, variadic: str | None = None):
     return wrap
 
 
+_FUNCTION = type(lambda: None)
+
+
 def func_signature(fn) -> tuple[tuple, Any]:
     """(fixed parameter types, variadic element type): the element type is False when fn is
     not variadic and None for ``...interface{}``; a parameter type None is interface{}.
@@ -47,6 +50,13 @@ def func_signature(fn) -> tuple[tuple, Any]:
         params, variadic = sig
         return tuple(params), (False if variadic is None and not getattr(fn, "__go_variadic_iface__", False)
                                else variadic)
+    if type(fn) is _FUNCTION and not hasattr(fn, "__wrapped__") and not hasattr(fn, "__signature__"):
+        # A plain function: read its code object, as inspect.signature would, without building
+        # Signature objects (a hundred of them cost milliseconds of every run).
+        code = fn.__code__
+        defaults = len(fn.__defaults__ or ())
+        fixed = (None,) * (code.co_argcount - defaults)
+        return fixed, (None if defaults or code.co_flags & inspect.CO_VARARGS else False)
     try:
         s = inspect.signature(fn)
     except (TypeError, ValueError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import posixpath
 import re
 import zlib
@@ -226,11 +225,13 @@ _b64enc, _b64dec = _encoding(base64.b64encode, functools.partial(base64.b64decod
 _b32enc, _b32dec = _encoding(base64.b32encode, base64.b32decode)
 
 
-def _hex_digest(algorithm):
-    """sprig's sha256sum/sha1sum: the hex digest of the text's UTF-8 bytes."""
+def _hex_digest(name: str):
+    """sprig's sha256sum/sha1sum: the hex digest of the text's UTF-8 bytes. (hashlib is imported
+    on the first call: it loads OpenSSL, milliseconds of start-up that few templates need.)"""
     @signature("string")
     def digest(s):
-        return algorithm(s.encode("utf-8")).hexdigest()
+        import hashlib
+        return hashlib.new(name, s.encode("utf-8")).hexdigest()
     return digest
 
 
@@ -361,8 +362,8 @@ STRING_FUNCS = {
     "sortAlpha": _sort_alpha, "toString": strval, "toStrings": strslice,
     "indent": _indent, "nindent": _nindent, "plural": _plural, "abbrev": _abbrev,
     "initials": _initials, "b64enc": _b64enc, "b64dec": _b64dec, "b32enc": _b32enc,
-    "b32dec": _b32dec, "sha256sum": _hex_digest(hashlib.sha256),
-    "sha1sum": _hex_digest(hashlib.sha1), "adler32sum": _adler32sum,
+    "b32dec": _b32dec, "sha256sum": _hex_digest("sha256"),
+    "sha1sum": _hex_digest("sha1"), "adler32sum": _adler32sum,
     "regexMatch": _regex_match, "regexFindAll": _regex_find_all, "regexFind": _regex_find,
     "regexReplaceAll": _regex_replace_all,
     "regexReplaceAllLiteral": _regex_replace_all_literal, "regexSplit": _regex_split,
