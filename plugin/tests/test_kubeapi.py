@@ -245,3 +245,36 @@ def test_auth_provider_goes_through_the_kubernetes_package(server, tmp_path):
     path = _write(tmp_path / "config", _config(f"http://127.0.0.1:{httpd.server_port}", user))
     kubeapi.Session([path], None, 5).get("/x")
     assert seen[-1][1]["Authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("env_value, kubelets, expected", [
+    ("true", [], True), ("false", ["v1.34.1"], False),
+    ("auto", ["v1.34.1", "v1.33.0"], True), ("auto", ["v1.34.1", "v1.32.9"], False),
+])
+def test_native_sidecars_from_istiod_and_the_nodes(tmp_path, env_value, kubelets, expected):
+    from kubectl_inject.cluster_config import ClusterTarget, native_sidecars
+    from kubectl_inject.releases import profile_for
+
+    class Handler(_Recorder):
+        def do_GET(self):  # noqa: N802
+            if self.path == "/apis/apps/v1/namespaces/istio-system/deployments/istiod":
+                body = {"spec": {"template": {"spec": {"containers": [
+                    {"name": "discovery", "env": [{"name": "ENABLE_NATIVE_SIDECARS", "value": env_value}]}]}}}}
+            elif self.path == "/api/v1/nodes":
+                body = {"items": [{"status": {"nodeInfo": {"kubeletVersion": v}}} for v in kubelets]}
+            else:
+                body = None
+            data = json.dumps(body or {}).encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        path = _write(tmp_path / "config", _config(f"http://127.0.0.1:{httpd.server_port}", {"token": "t"}))
+        assert native_sidecars(ClusterTarget(kubeconfig=path, timeout=5), profile_for((1, 30, 4))) is expected
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
