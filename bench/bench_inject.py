@@ -220,6 +220,8 @@ Measured on {today} on the project's 2-core machine by `make bench` (bench/bench
 of that release for both tools, runs interleaved, outputs compared on every run (all identical).
 Ratio = kubectl inject / istioctl (below 1: kubectl inject is faster). CPU ratio: user+sys time.
 The machine is shared and noisy: read the ratios, not the absolute times.
+How time and peak memory grow with the input, 1 to 100 MiB: [benchmarks-scale.md](benchmarks-scale.md)
+(`make bench-scale`).
 
 | input | kubectl inject: median (min–max) | istioctl: median (min–max) | ratio | CPU ratio | peak RSS ours / istioctl |
 | --- | --- | --- | --- | --- | --- |
