@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 import lab_plugin
 from expectations import istio_config
-from lab_plugin import SetupFailed, lab_run, step_of
+from lab_plugin import SetupFailed, StepFailed, lab_run, step_of
 from labkit import REPO, VENV_BIN, Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
 from steps import POD, Step
 
 LAB_FILES = ("nginx-pod.yaml", "transformed.yaml")
+# On a namespace the suite created, so that a later run knows it may remove it (when a run could not,
+# the API server being unreachable, the next run does).
+CREATED_LABEL = "lab-checks.kubectl-inject.io/created-by"
+CREATED_VALUE = "lab-suite"
 
 
 def pytest_configure(config):
@@ -122,10 +128,21 @@ def lab(pytestconfig, lab_shell, lab_cluster):
 
     The lab's commands carry no -n/--context: they run verbatim, as in the lab, against a private
     kubeconfig (work directory) whose current context is the chosen one with the lab namespace.
-    Cleanup (the Pod, a namespace the suite created) runs at the end however the run ends:
-    failures, Ctrl-C (pytest tears fixtures down on KeyboardInterrupt) or SIGTERM (turned into one).
+    Cleanup (the Pod, a namespace the suite created, the private kubeconfig) runs at the end however
+    the run ends: failures, Ctrl-C or SIGTERM (lab_plugin turns both into KeyboardInterrupt, on which
+    pytest tears fixtures down), and an interrupt during this set-up too. What it cannot remove (the
+    API server unreachable) it names in the report, with the command that removes it.
     """
     lab = lab_shell
+    state = {"created_ns": False}
+    try:
+        _connect(lab, lab_cluster, state)
+        yield lab
+    finally:
+        cleanup(lab, state["created_ns"], pytestconfig)
+
+
+def _connect(lab: Lab, lab_cluster: dict, state: dict):
     kubectl = kubectl_binary()
     view = [kubectl, "--kubeconfig", lab_cluster["kubeconfig"], "config", "view", "--raw", "--flatten", "--minify"]
     if lab_cluster.get("context"):
@@ -133,57 +150,116 @@ def lab(pytestconfig, lab_shell, lab_cluster):
     out = subprocess.run(view, capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
         raise SetupFailed(f"cannot read kubeconfig {lab_cluster['kubeconfig']}: {last_line(out.stderr)}")
-    lab.kubeconfig.write_text(out.stdout)
-    lab.kubeconfig.chmod(0o600)
+    # It holds the cluster's credentials: readable by us only, and removed by cleanup.
+    lab.kubeconfig.unlink(missing_ok=True)
+    fd = os.open(lab.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(out.stdout)
+    try:
+        lab.server = (yaml.safe_load(out.stdout)["clusters"][0]["cluster"]["server"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        lab.server = ""
     set_ns = lab.run("kubectl", "config", "set-context", "--current", f"--namespace={lab.namespace}")
     if not set_ns.ok:
         raise SetupFailed(f"cannot set the lab namespace: {last_line(set_ns.stderr)}")
     lab.node_container = lab_cluster.get("node_container")
 
-    created_ns = False
-    if lab.get_json("namespace", lab.namespace) is None:
-        res = lab.kubectl("create", "namespace", lab.namespace)
+    ns = lab.get_json("namespace", lab.namespace, check_api=False)
+    if ns is None:
+        # Set first: an interrupt while kubectl creates it must not leave it behind.
+        state["created_ns"] = True
+        manifest = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": lab.namespace, "labels": {CREATED_LABEL: CREATED_VALUE}}})
+        res = lab.sh(f"kubectl create -f - <<'EOF'\n{manifest}\nEOF")
         if not res.ok:
             raise SetupFailed(f"cannot create namespace {lab.namespace}: {last_line(res.stderr)}")
-        created_ns = True
+    elif (ns.get("metadata", {}).get("labels") or {}).get(CREATED_LABEL) == CREATED_VALUE:
+        # Created by an earlier run that could not remove it: this run removes it.
+        state["created_ns"] = "earlier run"
     # A Pod left by an earlier, killed run would make `kubectl apply` report "configured" and the
     # lab would not start from scratch.
-    if lab.get_json("pod", POD) is not None:
+    if lab.get_json("pod", POD, check_api=False) is not None:
         lab.kubectl("delete", "pod", POD, "--wait=true", "--timeout=90s", timeout=120)
+    lab.connected = True
     lab.log.clear()
 
-    previous = signal.getsignal(signal.SIGTERM)
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, on_term)
+def cleanup(lab: Lab, created_ns, config):
+    """Leaves the cluster as the lab found it and removes the private kubeconfig; records what it did
+    in the report, and what it could not remove (and why, and how to) in `left_behind`."""
+    run = lab_run(config)
+    done, left = [], []
+    # A second Ctrl-C, or a SIGTERM, must not leave the Pod behind: both are ignored until cleanup
+    # is over, and the kubectl commands it runs are in sessions of their own, so a terminal's
+    # Ctrl-C, which reaches the whole foreground process group, does not reach them. Every command
+    # here is bounded.
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    lab.own_session = True
     try:
-        yield lab
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        cleanup(lab, created_ns, pytestconfig)
+        ns = lab.namespace
+        remove_ns = shlex.join(["kubectl", "delete", "namespace", ns])
+        remove_pod = shlex.join(["kubectl", "delete", "pod", POD, "-n", ns])
 
+        def could_not(what, why, remove_with):
+            done.append(f"could not remove {what}: {why}")
+            left.append({"what": what, "why": why, "remove_with": remove_with})
 
-def cleanup(lab: Lab, created_ns: bool, config):
-    """Leaves the cluster as the lab found it; records what it did in the report."""
-    done = []
-    # A second Ctrl-C must not leave the Pod behind: ignore SIGINT until cleanup is over (kubectl
-    # children inherit the ignore, so they finish too).
-    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        if lab.get_json("pod", POD) is not None:
-            res = lab.kubectl("delete", "pod", POD, "--ignore-not-found", "--wait=true", "--timeout=90s",
-                              timeout=120)
-            done.append(f"deleted leftover Pod {POD}" if res.ok else f"could not delete Pod {POD}: {last_line(res.stderr)}")
-        if created_ns:
-            res = lab.kubectl("delete", "namespace", lab.namespace, "--wait=true", "--timeout=120s", timeout=150)
-            done.append(f"deleted namespace {lab.namespace}" if res.ok
-                        else f"could not delete namespace {lab.namespace}: {last_line(res.stderr)}")
+        if lab.kubeconfig.is_file():
+            unreachable = lab.api_unreachable()
+            if unreachable:
+                why = (f"the Kubernetes API server {lab.server or '(kubeconfig server)'} is unreachable "
+                       f"({unreachable})")
+                again = f"or run the suite again with --lab-namespace {ns}"
+                pod = f"Pod {POD} (applied at step 5)" if lab.pod_applied else None
+                if created_ns:
+                    by = "an earlier run" if created_ns == "earlier run" else "this run"
+                    could_not(f"namespace {ns} (created by {by})" + (f" with {pod} in it" if pod else ""),
+                              why, f"{remove_ns}, {again}")
+                elif pod:
+                    could_not(f"{pod} in namespace {ns}", why, f"{remove_pod}, {again}")
+                else:
+                    done.append(f"nothing to remove: this run created nothing in the cluster ({why})")
+            else:
+                try:
+                    pod = lab.get_json("pod", POD, check_api=False)
+                except StepFailed as exc:
+                    could_not(f"Pod {POD} in namespace {ns}", f"cannot look it up: {exc.reason}", remove_pod)
+                    pod = None
+                if pod is not None:
+                    res = lab.kubectl("delete", "pod", POD, "--ignore-not-found", "--wait=true", "--timeout=90s",
+                                      timeout=120)
+                    if res.ok:
+                        done.append(f"deleted leftover Pod {POD}")
+                    else:
+                        could_not(f"Pod {POD} in namespace {ns}", _failure(res), remove_pod)
+                if created_ns:
+                    res = lab.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true",
+                                      "--timeout=120s", timeout=150)
+                    if res.ok:
+                        done.append(f"deleted namespace {ns}" + (" (left by an earlier run)"
+                                                                 if created_ns == "earlier run" else ""))
+                    else:
+                        could_not(f"namespace {ns}", _failure(res), remove_ns)
     except Exception as exc:  # cleanup must not hide the run's result; it reports instead
-        done.append(f"cleanup error: {exc}")
+        done.append(f"could not finish cleanup: {type(exc).__name__}: {exc}")
+        left.append({"what": "(unknown: cleanup stopped)", "why": str(exc), "remove_with": ""})
     finally:
-        signal.signal(signal.SIGINT, previous_int)
-    lab_run(config).cleanup = done
+        # The private kubeconfig holds the cluster's credentials; the lab's own files stay.
+        try:
+            lab.kubeconfig.unlink(missing_ok=True)
+        except OSError as exc:
+            done.append(f"could not remove {lab.kubeconfig}: {exc}")
+            left.append({"what": str(lab.kubeconfig), "why": str(exc), "remove_with": f"rm {lab.kubeconfig}"})
+        lab.own_session = False
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    run.cleanup = done
+    run.left_behind = left
+
+
+def _failure(res) -> str:
+    return f"`{res.command}` failed (exit {res.returncode})" + (f": {last_line(res.stderr)}" if res.stderr.strip() else
+                                                               ", printing nothing")
 
 
 @pytest.fixture(scope="session")

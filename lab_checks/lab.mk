@@ -7,7 +7,11 @@
 #   verify-lab-selftest  the suite against broken clusters (istiod at zero, sidecar image missing,
 #                        no sidecar injected, Pod deleted mid-lab, an injector without istio-init):
 #                        fails at the right step, cleans up; with istiod's native sidecars on, passes
-#                        and reports the lab text's container layout as drifted.
+#                        and reports the lab text's container layout as drifted. Under faults in the
+#                        middle of a run (docs/hardening.md): the API server cut off before step 3 and
+#                        before step 6 (the step fails naming it; cleanup names what it left; a re-run
+#                        removes it), and Ctrl-C inside each of the 9 steps, SIGTERM inside step 2 (exit
+#                        2, cleanup, nothing left in the cluster or on disk).
 #   lab-drift            which statements of the lab text (lab_checks/lab_text.py) hold, as Markdown:
 #                        offline for every built-in Istio release (classic and native sidecars), plus
 #                        every statement on the cluster from the last verify-lab report when there is

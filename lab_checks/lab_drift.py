@@ -231,7 +231,8 @@ assert set(_CLASSIFIERS) == set(BY_KEY), "every lab_text statement needs a class
 # The "Lab text drift" Markdown section
 # --------------------------------------------------------------------------------------------
 
-_MARK = {HOLDS: "holds", DRIFTED: "**drifted**", BROKEN: "**BROKEN**"}
+NOT_CHECKED = "not checked"   # a statement of a step that did not run (lab_plugin)
+_MARK = {HOLDS: "holds", DRIFTED: "**drifted**", BROKEN: "**BROKEN**", NOT_CHECKED: "not checked"}
 
 
 def markdown(sections: list[tuple[str, list[dict]]]) -> str:
@@ -240,9 +241,10 @@ def markdown(sections: list[tuple[str, list[dict]]]) -> str:
     for heading, verdicts in sections:
         drifted = sum(v["status"] == DRIFTED for v in verdicts)
         broken = sum(v["status"] == BROKEN for v in verdicts)
+        unchecked = sum(v["status"] == NOT_CHECKED for v in verdicts)
         lines += [f"### {heading}", "",
-                  f"{len(verdicts)} statements: {len(verdicts) - drifted - broken} hold, {drifted} drifted, "
-                  f"{broken} broken.", "",
+                  f"{len(verdicts)} statements: {len(verdicts) - drifted - broken - unchecked} hold, {drifted} drifted, "
+                  f"{broken} broken" + (f", {unchecked} not checked (their step did not run)." if unchecked else "."), "",
                   "| step | the lab text says | status | students see instead |", "| --- | --- | --- | --- |"]
         for v in verdicts:
             seen = v["seen"].replace("|", "\\|") if v["status"] != HOLDS else ""

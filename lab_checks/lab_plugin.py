@@ -10,7 +10,11 @@ which gives its name, command and prerequisites. This plugin
   - shows what is being waited for (Progress), past pytest's output capture;
   - collects each step's verdicts on the lab text's statements (record_statements, lab_drift.py):
     a drifted statement is a note in the table, and all of them go into the JSON report and into
-    the Markdown section "Lab text drift" (lab-drift.md next to the JSON report).
+    the Markdown section "Lab text drift" (lab-drift.md next to the JSON report);
+  - under faults: once a step found the API server unreachable (ApiUnreachable), a later step
+    that needs it runs only when it answers again, else it is "not run" with that reason; SIGINT
+    (Ctrl-C) and SIGTERM stop the run as KeyboardInterrupt (pytest's exit status 2, the step it
+    hit reported "interrupted") and further signals are ignored until cleanup is over.
 
 Its state is one LabRun in config.stash (see lab_run()); the fixtures (conftest.py) fill in the
 cluster, the shell whose command log goes into the report, and what cleanup did.
@@ -21,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +49,15 @@ class StepFailed(AssertionError):
         self.reason = " ".join(reason.split())
         self.details = details.rstrip()
         super().__init__(self.reason + ("\n\n" + self.details if self.details else ""))
+
+
+class ApiUnreachable(StepFailed):
+    """A command of a step could not reach the Kubernetes API server, and a probe confirmed it.
+    `server`: the kubeconfig's server URL; `why`: a few words (connection refused, no answer in time)."""
+
+    def __init__(self, server: str, why: str, command: str, details: str = ""):
+        self.server, self.why, self.command = server, why, command
+        super().__init__(f"the Kubernetes API server {server} is unreachable ({why}): `{command}` failed", details)
 
 
 class SetupFailed(RuntimeError):
@@ -111,6 +126,9 @@ class Progress:
 # State of one run
 # --------------------------------------------------------------------------------------------
 
+NOT_REACHED = "not reached (run interrupted)"
+
+
 @dataclass
 class StepResult:
     """One row of the table and one entry of the JSON report's "steps"."""
@@ -120,10 +138,10 @@ class StepResult:
     depends: tuple[int, ...]
     name: str
     nodeid: str
-    outcome: str = "not run"          # passed | failed | error | not run
+    outcome: str = "not run"          # passed | failed | error | not run | interrupted
     seconds: float = 0.0
     setup_seconds: float = 0.0
-    reason: str = "not reached (run interrupted)"
+    reason: str = NOT_REACHED
     details: str = ""
     commands: list = field(default_factory=list)
     # lab_drift.Verdict dicts of the step's lab_text statements; "not checked" when it did not run.
@@ -139,6 +157,14 @@ class LabRun:
     shell: Any = None                 # labkit.Lab: its command log is cleared per step and reported
     cluster: dict | None = None       # what the report says about the cluster
     cleanup: list[str] | None = None  # what cleanup did; None until it ran
+    # What cleanup could not remove: [{"what": ..., "why": ..., "remove_with": ...}].
+    left_behind: list[dict] = field(default_factory=list)
+    current: int | None = None        # the step being set up or run
+    # (step, server, why) once a step found the API server unreachable; cleared when it answers.
+    api_down: tuple | None = None
+    interrupted_by: str | None = None  # "SIGINT (Ctrl-C)" or "SIGTERM" once one stopped the run
+    told_to_wait: bool = False
+    previous_handlers: dict = field(default_factory=dict)
     report_path: Path | None = None
     drift_path: Path | None = None
 
@@ -203,6 +229,53 @@ def pytest_collection_modifyitems(session, config, items):
         s = step_of(item)
         run.results[s.number] = StepResult(s.number, s.name, s.command, s.depends, item.name, item.nodeid)
     run.started = time.time()
+    _install_signal_handlers(run)
+
+
+# --------------------------------------------------------------------------------------------
+# Signals
+# --------------------------------------------------------------------------------------------
+
+SIGNAL_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+
+
+def _install_signal_handlers(run: LabRun):
+    """SIGINT and SIGTERM end the run as KeyboardInterrupt, which pytest answers by tearing the
+    fixtures down (the `lab` fixture's cleanup) and exiting with status 2. The first signal does
+    that; later ones (an impatient second Ctrl-C) are ignored with a note, so they cannot cut the
+    teardown short before cleanup starts (cleanup itself ignores both signals and runs its kubectl
+    commands in sessions of their own). Only in a run with lab steps, and only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_signal(signum, frame):
+        name = SIGNAL_NAMES.get(signum, f"signal {signum}")
+        if run.interrupted_by is None:
+            run.interrupted_by = name
+            raise KeyboardInterrupt(name)
+        if not run.told_to_wait:
+            run.told_to_wait = True
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"\nlab: {name} ignored: cleaning up after the interrupt, please wait\n")
+                sys.stderr.flush()
+
+    for signum in SIGNAL_NAMES:
+        run.previous_handlers.setdefault(signum, signal.getsignal(signum))
+        signal.signal(signum, on_signal)
+
+
+def pytest_unconfigure(config):
+    run = config.stash.get(_RUN, None)
+    if run is None or threading.current_thread() is not threading.main_thread():
+        return
+    for signum, handler in run.previous_handlers.items():
+        if run.interrupted_by is not None:
+            # The run was interrupted and is ending: further signals stay ignored, at the OS level
+            # (Python resets its own handlers to the default while it shuts down, and a signal in
+            # that moment would kill the process instead of letting it exit with status 2).
+            handler = signal.SIG_IGN
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+    run.previous_handlers.clear()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -231,6 +304,16 @@ def pytest_runtest_setup(item):
     for name in item.fixturenames:
         if name in run.failed_fixtures:
             pytest.skip(f"not run: set-up `{name}` failed: {run.failed_fixtures[name]}")
+    if step.api and run.api_down and run.shell is not None:
+        # An earlier step found the API server unreachable: run this one only if it answers again.
+        found_at, server, _ = run.api_down
+        still = run.shell.api_unreachable()
+        if still:
+            run.shell.log.clear()
+            pytest.skip(f"not run: the Kubernetes API server {server} is unreachable ({still}; "
+                        f"since step {found_at}, {STEPS[found_at].name})")
+        run.api_down = None
+    run.current = step.number
     if run.shell is not None:
         run.shell.log.clear()   # the report lists this step's own commands
 
@@ -270,6 +353,12 @@ def pytest_runtest_makereport(item, call):
             r.outcome = "error"
             reason, r.details = _reason_of(call.excinfo)
             r.reason = f"set-up failed: {reason}"
+            if isinstance(call.excinfo.value, (StepFailed, SetupFailed)):
+                # What failed and why; the traceback into the fixtures' code says nothing more.
+                report.longrepr = f"step {step.number} ({step.name}): {r.reason}\n\n{r.details}".rstrip()
+            if isinstance(call.excinfo.value, ApiUnreachable) and run.api_down is None:
+                exc = call.excinfo.value
+                run.api_down = (step.number, exc.server, exc.why)
     elif call.when == "call":
         r.seconds = round(call.duration, 2)
         if report.passed:
@@ -279,6 +368,9 @@ def pytest_runtest_makereport(item, call):
         else:
             r.outcome = "failed"
             r.reason, r.details = _reason_of(call.excinfo)
+            if isinstance(call.excinfo.value, ApiUnreachable) and run.api_down is None:
+                exc = call.excinfo.value
+                run.api_down = (step.number, exc.server, exc.why)
             if isinstance(call.excinfo.value, StepFailed):
                 # The diagnosis is the useful part; the traceback into the suite's code is not.
                 report.longrepr = f"step {step.number} ({step.name}): {r.reason}\n\n{r.details}"
@@ -305,6 +397,9 @@ def pytest_sessionfinish(session, exitstatus):
     run = lab_run(config)
     if not run.results:
         return
+    interrupted = int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+    if interrupted:
+        _mark_interrupted(run)
     for r in run.results.values():
         _settle_statements(r)
     verdicts = [v for r in run.results.values() for v in r.statements]
@@ -316,7 +411,9 @@ def pytest_sessionfinish(session, exitstatus):
             "result": "passed" if run.all_passed else "failed",
             "started": datetime.datetime.fromtimestamp(run.started, datetime.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(time.time() - run.started, 1),
-            "interrupted": int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+            "interrupted": interrupted,
+            "interrupted_by": run.interrupted_by if interrupted else None,
+            "interrupted_at_step": run.current if interrupted else None,
             "cluster": run.cluster or {},
             "namespace": config.getoption("lab_namespace"),
             "steps": [asdict(r) for r in run.results.values()],
@@ -325,6 +422,7 @@ def pytest_sessionfinish(session, exitstatus):
         }
         if run.cleanup is not None:
             report["cleanup"] = run.cleanup
+            report["left_behind"] = run.left_behind
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(report, indent=2) + "\n")
@@ -339,6 +437,23 @@ def pytest_sessionfinish(session, exitstatus):
     # Exit 0 only when every step passed: a step that did not run is not a working lab.
     if not run.all_passed and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _mark_interrupted(run: LabRun):
+    """After SIGINT/SIGTERM: the step it hit is "interrupted", the steps never reached say so."""
+    how = run.interrupted_by or "KeyboardInterrupt"
+    where = "before the first step"
+    if run.current:
+        hit = run.results.get(run.current)
+        where = ("at" if hit is None or hit.reason == NOT_REACHED else "after") + \
+            f" step {run.current} ({STEPS[run.current].name})"
+    for r in run.results.values():
+        if r.reason != NOT_REACHED:
+            continue
+        if r.number == run.current:
+            r.outcome, r.reason = "interrupted", f"interrupted by {how} during this step"
+        else:
+            r.reason = f"not run: the run was interrupted by {how} {where}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -357,7 +472,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     head = f"{'step':<{widths[0]}}  {'result':<{widths[1]}}  {'seconds':>{widths[2]}}  reason"
     tr.write_line(head)
     tr.write_line("-" * min(len(head) + 40, tr._tw.fullwidth))
-    colors = {"PASSED": {"green": True}, "FAILED": {"red": True}, "ERROR": {"red": True}, "not run": {"yellow": True}}
+    colors = {"PASSED": {"green": True}, "FAILED": {"red": True}, "ERROR": {"red": True}, "not run": {"yellow": True},
+              "INTERRUPTED": {"red": True}}
     reason_width = max(110, tr._tw.fullwidth - sum(widths) - 8)
     for row in rows:
         reason = row[3] if len(row[3]) <= reason_width else row[3][:reason_width - 1] + "…"
@@ -367,10 +483,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     setup = sum(r.setup_seconds for r in run.results.values())
     total = sum(r.seconds for r in run.results.values())
     verdict = "every step passed" if run.all_passed else "the lab does NOT work"
+    if any(r.outcome == "interrupted" for r in run.results.values()) or run.interrupted_by:
+        verdict = f"interrupted by {run.interrupted_by or 'KeyboardInterrupt'}"
     tr.write_line(f"steps {total:.1f}s, set-up {setup:.1f}s: {verdict}",
                   **({"green": True} if run.all_passed else {"red": True, "bold": True}))
     for note in run.cleanup or []:
-        tr.write_line(f"cleanup: {note}")
+        tr.write_line(f"cleanup: {note}", **({"red": True} if note.startswith("could not") else {}))
     verdicts = [v for r in run.results.values() for v in r.statements]
     counts = {s: sum(v["status"] == s for v in verdicts) for s in ("holds", DRIFTED, BROKEN, "not checked")}
     tr.write_line("lab text: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "not checked"))

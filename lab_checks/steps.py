@@ -20,6 +20,9 @@ class Step:
     # image that step 3 found in the cluster's injector configuration.
     commands: tuple[str, ...]
     depends: tuple[int, ...] = ()
+    # The step talks to the Kubernetes API server. Once one step found the API server unreachable,
+    # such a step runs only if it answers again (else it is reported as not run, with the reason).
+    api: bool = True
 
     @property
     def command(self) -> str:
@@ -27,16 +30,17 @@ class Step:
         return "; ".join(self.commands)
 
 
-def _step(number: int, name: str, *commands: str, depends: tuple[int, ...] = ()) -> Step:
-    return Step(number, name, commands, depends)
+def _step(number: int, name: str, *commands: str, depends: tuple[int, ...] = (), api: bool = True) -> Step:
+    return Step(number, name, commands, depends, api)
 
 
 STEPS = {s.number: s for s in (
-    _step(1, "Generate", f"kubectl run {POD} --image nginx --dry-run=client -oyaml > nginx-pod.yaml"),
-    _step(2, "Usage", "kubectl inject --help"),
+    _step(1, "Generate", f"kubectl run {POD} --image nginx --dry-run=client -oyaml > nginx-pod.yaml",
+          api=False),
+    _step(2, "Usage", "kubectl inject --help", api=False),
     _step(3, "Transform", "kubectl inject --filename ./nginx-pod.yaml > transformed.yaml", depends=(1, 2)),
     # On the kind node (`docker exec <node> ...`): the container runtime's view of the image.
-    _step(4, "Entrypoint", "crictl inspecti -o json {image}", depends=(3,)),
+    _step(4, "Entrypoint", "crictl inspecti -o json {image}", depends=(3,), api=False),
     _step(5, "Apply", "kubectl apply -f transformed.yaml", depends=(3,)),
     _step(6, "Ready", f"kubectl get pod {POD}", depends=(5,)),
     _step(7, "Processes", f"kubectl exec {POD} -c istio-proxy -- ps -ef", depends=(6,)),

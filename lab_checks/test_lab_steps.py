@@ -159,6 +159,7 @@ def test_4_proxyv2_image_entrypoint_is_pilot_agent(lab, lab_step, lab_state, req
 @pytest.mark.lab_step(5)
 def test_5_apply_the_transformed_pod(lab, lab_step):
     """Create the Pod with its sidecar from the transformed manifest."""
+    lab.pod_applied = True   # from here on cleanup must account for the Pod
     res = must(lab.sh(lab_step.command), "kubectl apply")
     if f"pod/{POD} created" not in res.stdout:
         raise StepFailed(f"kubectl apply did not create pod/{POD}: {last_line(res.stdout)}", res.describe())
