@@ -470,9 +470,25 @@ class ApiServerCut:
             time.sleep(1)
 
 
-def test_api_server_unreachable_from_step_6_fails_it_names_what_is_left_and_a_rerun_removes_it(cluster, tmp_path):
+@pytest.fixture
+def fault_namespace(cluster):
+    """Names namespaces for a fault test's child runs. The test asserts they are gone; when an
+    assertion fails first, this removes what is left, so a failing case leaves nothing either."""
+    names = []
+
+    def make(name):
+        names.append(new_namespace(name))
+        return names[-1]
+    yield make
+    for ns in names:
+        if cluster.json("namespace", ns) is not None:
+            cluster.run("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_api_server_unreachable_from_step_6_fails_it_names_what_is_left_and_a_rerun_removes_it(cluster, tmp_path,
+                                                                                              fault_namespace):
     cut = ApiServerCut(cluster)
-    namespace = new_namespace("apidown")
+    namespace = fault_namespace("apidown")
     run = PausedRun(cluster, tmp_path / "run1", namespace, "pause-before:6")
     try:
         assert run.wait_paused() == 6
@@ -516,9 +532,10 @@ def test_api_server_unreachable_from_step_6_fails_it_names_what_is_left_and_a_re
     assert not (tmp_path / "run2" / "work" / "kubeconfig").exists()
 
 
-def test_api_server_unreachable_from_step_3_fails_transform_and_its_remove_command_works(cluster, tmp_path):
+def test_api_server_unreachable_from_step_3_fails_transform_and_its_remove_command_works(cluster, tmp_path,
+                                                                                       fault_namespace):
     cut = ApiServerCut(cluster)
-    namespace = new_namespace("apidown3")
+    namespace = fault_namespace("apidown3")
     run = PausedRun(cluster, tmp_path, namespace, "pause-before:3")
     try:
         assert run.wait_paused() == 3
@@ -572,10 +589,10 @@ SIGNAL_NAME = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
 
 @pytest.mark.parametrize("step,lab_files,pod_exists,impatient,signum", CTRL_C_AT,
                          ids=[f"step{c[0]}" + ("" if c[4] == signal.SIGINT else "-SIGTERM") for c in CTRL_C_AT])
-def test_ctrl_c_at_each_step_stops_cleans_up_and_leaves_nothing(cluster, tmp_path, step, lab_files, pod_exists,
-                                                              impatient, signum):
+def test_ctrl_c_at_each_step_stops_cleans_up_and_leaves_nothing(cluster, tmp_path, fault_namespace, step, lab_files,
+                                                              pod_exists, impatient, signum):
     # The pause is inside the step, right after its first command (step 5: the Pod was just applied).
-    namespace = new_namespace(f"int{step}")
+    namespace = fault_namespace(f"int{step}")
     run = PausedRun(cluster, tmp_path, namespace, f"pause-in:{step}")
     try:
         assert run.wait_paused() == step
