@@ -485,19 +485,26 @@ def fault_namespace(cluster):
             cluster.run("delete", "namespace", ns, "--wait=false", check=False)
 
 
+def finish_cut_off(run, cut, step):
+    """The run paused before `step`: cut the API server off from this host, let the run go on to
+    its end, then stop it if it is still going and restore the API server, whatever happened.
+    Returns (exit code, report, output, what this host saw of the API server once cut)."""
+    try:
+        assert run.wait_paused() == step
+        host_sees = cut.cut()
+        run.resume()
+        return (*run.finish(), host_sees)
+    finally:
+        run.kill()
+        cut.restore()
+
+
 def test_api_server_unreachable_from_step_6_fails_it_names_what_is_left_and_a_rerun_removes_it(cluster, tmp_path,
                                                                                               fault_namespace):
     cut = ApiServerCut(cluster)
     namespace = fault_namespace("apidown")
     run = PausedRun(cluster, tmp_path / "run1", namespace, "pause-before:6")
-    try:
-        assert run.wait_paused() == 6
-        host_sees = cut.cut()
-        run.resume()
-        code, report, output = run.finish()
-    finally:
-        run.kill()
-        cut.restore()
+    code, report, output, host_sees = finish_cut_off(run, cut, 6)
     assert code == 1, output[-6000:]
     assert "Traceback (most recent call last)" not in output, output[-6000:]
     assert_steps(report, {1: "passed", 2: "passed", 3: "passed", 4: "passed", 5: "passed", 6: "failed",
@@ -537,14 +544,7 @@ def test_api_server_unreachable_from_step_3_fails_transform_and_its_remove_comma
     cut = ApiServerCut(cluster)
     namespace = fault_namespace("apidown3")
     run = PausedRun(cluster, tmp_path, namespace, "pause-before:3")
-    try:
-        assert run.wait_paused() == 3
-        cut.cut()
-        run.resume()
-        code, report, output = run.finish()
-    finally:
-        run.kill()
-        cut.restore()
+    code, report, output, _ = finish_cut_off(run, cut, 3)
     assert code == 1, output[-6000:]
     assert "Traceback (most recent call last)" not in output, output[-6000:]
     assert_steps(report, {1: "passed", 2: "passed", 3: "failed", 4: "not run", 5: "not run", 6: "not run",
