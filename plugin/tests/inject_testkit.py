@@ -2,9 +2,13 @@
 so that test directories elsewhere in the repository with their own conftest do not shadow them)."""
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
+import json
 import os
 import sys
+import threading
 from contextlib import redirect_stderr, redirect_stdout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -56,3 +60,34 @@ def run_cli(argv, env, monkeypatch):
     with redirect_stdout(out), redirect_stderr(err):
         code = cli.main(argv)
     return code, out.getvalue(), err.getvalue()
+
+
+class JsonApiHandler(http.server.BaseHTTPRequestHandler):
+    """Base of the loopback API servers of the plugin's own cluster-mode tests (its error paths
+    and its client; never a stand-in for the lab's cluster): JSON answers, no request log."""
+
+    def reply_json(self, status: int, obj) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def loopback_server(handler, tls=None):
+    """`handler` served on 127.0.0.1 (a free port) from a thread, over TLS when an
+    ssl.SSLContext is given; shut down and closed on exit."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

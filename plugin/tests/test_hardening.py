@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from inject_testkit import NGINX_POD, kubectl_inject_command
+from inject_testkit import NGINX_POD, JsonApiHandler, kubectl_inject_command, loopback_server
 from kubectl_inject import goyaml
 from kubectl_inject.inject import MAX_DOCUMENT_CHARS
 
@@ -422,39 +422,26 @@ def test_a_character_go_yamls_writer_refuses_is_istioctls_error():
 def fake_api_server(tmp_path):
     """A loopback HTTP server answering the two ConfigMap reads with the built-in 1.30.4 config;
     yields a kubeconfig that points at it."""
-    import http.server
-    import json
-    import threading
-
     builtin = os.path.join(os.path.dirname(goyaml.__file__), "..", "builtin", "1.30.4")
     texts = {name: open(os.path.join(builtin, f"{name}.yaml"), encoding="utf-8").read()
              for name in ("template", "values", "mesh")}
     maps = {"istio-sidecar-injector": {"config": texts["template"], "values": texts["values"]},
             "istio": {"mesh": texts["mesh"]}}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(JsonApiHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
             name = self.path.split("?")[0].rsplit("/", 1)[-1]
             data = maps.get(name)
-            body = json.dumps({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": name},
-                               "data": data} if data else {"kind": "Status", "code": 404}).encode()
-            self.send_response(200 if data else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply_json(200 if data else 404,
+                            {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": name}, "data": data}
+                            if data else {"kind": "Status", "code": 404})
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(KUBECONFIG_WITH_EXEC.replace("SERVER", f"http://127.0.0.1:{server.server_port}")
-                          .replace("    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
-                                   "      command: COMMAND\n", "    token: abc\n"))
-    yield str(kubeconfig)
-    server.shutdown()
+    with loopback_server(Handler) as server:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(KUBECONFIG_WITH_EXEC.replace("SERVER", f"http://127.0.0.1:{server.server_port}")
+                              .replace("    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                                       "      command: COMMAND\n", "    token: abc\n"))
+        yield str(kubeconfig)
 
 
 def test_fake_cluster_serves_the_config(fake_api_server):

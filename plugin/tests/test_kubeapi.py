@@ -4,46 +4,33 @@ loopback servers (plain HTTP, and HTTPS with a CA and client certificates made b
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import os
 import shutil
 import ssl
 import subprocess
 import sys
-import threading
 
 import pytest
 
+from inject_testkit import JsonApiHandler, loopback_server
 from kubectl_inject import kubeapi
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
+class _Recorder(JsonApiHandler):
     seen: list = []
 
     def do_GET(self):  # noqa: N802 - http.server's name
         type(self).seen.append((self.path, dict(self.headers)))
-        body = json.dumps({"kind": "ConfigMap", "data": {"path": self.path}}).encode()
-        status = 404 if "missing" in self.path else 200
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.reply_json(404 if "missing" in self.path else 200, {"kind": "ConfigMap", "data": {"path": self.path}})
 
 
 @pytest.fixture
 def server():
     class Handler(_Recorder):
         seen = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd, Handler.seen
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Handler) as httpd:
+        yield httpd, Handler.seen
 
 
 def _write(path, config: dict) -> str:
@@ -184,12 +171,8 @@ def tls_server(pki):
     context.load_cert_chain(pki / "server.crt", pki / "server.key")
     context.load_verify_locations(pki / "ca.crt")
     context.verify_mode = ssl.CERT_REQUIRED
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd, Handler.seen
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Handler, tls=context) as httpd:
+        yield httpd, Handler.seen
 
 
 def _b64(path) -> str:
@@ -264,17 +247,8 @@ def test_native_sidecars_from_istiod_and_the_nodes(tmp_path, env_value, kubelets
                 body = {"items": [{"status": {"nodeInfo": {"kubeletVersion": v}}} for v in kubelets]}
             else:
                 body = None
-            data = json.dumps(body or {}).encode()
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply_json(200 if body else 404, body or {})
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with loopback_server(Handler) as httpd:
         path = _write(tmp_path / "config", _config(f"http://127.0.0.1:{httpd.server_port}", {"token": "t"}))
         assert native_sidecars(ClusterTarget(kubeconfig=path, timeout=5), profile_for((1, 30, 4))) is expected
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
