@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
+# _signal, the signal module's C part: `signal` itself builds its enums at import (start-up time)
+import _signal as signal
 import sys
-import threading
 
 from .cluster_config import native_sidecars
 from .config_source import read_file, resolve
@@ -252,7 +252,8 @@ def entry() -> None:
         sys.stdout.flush()
     except OSError:
         _silence_stdout()
-    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
+    threading = sys.modules.get("threading")  # no thread can have been started without it
+    if threading is not None and any(t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

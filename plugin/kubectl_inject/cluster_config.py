@@ -9,23 +9,30 @@ read-only RBAC, and can be saved with `kubectl inject config pull`.)
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 
-from . import kubeapi
 from .errors import InjectError
 from .releases import ReleaseProfile
 
 DEFAULT_NAMESPACE = "istio-system"
 
 
-@dataclass
+def _api():
+    """The kubeapi module, loaded on first use: only cluster mode talks to an API server, and
+    kubeapi's imports (json, base64, threading) would cost every offline run start-up time."""
+    from . import kubeapi  # lazy: see the docstring
+    return kubeapi
+
+
 class ClusterTarget:
-    kubeconfig: str | None = None   # --kubeconfig
-    context: str | None = None      # --context
-    namespace: str = DEFAULT_NAMESPACE  # -i/--istioNamespace
-    revision: str = ""
-    timeout: float = 10.0
+    """The cluster and control plane the cluster flags name."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None,
+                 namespace: str = DEFAULT_NAMESPACE, revision: str = "", timeout: float = 10.0):
+        self.kubeconfig = kubeconfig    # --kubeconfig
+        self.context = context          # --context
+        self.namespace = namespace      # -i/--istioNamespace
+        self.revision = revision
+        self.timeout = timeout
 
     @property
     def explicit(self) -> bool:
@@ -65,7 +72,7 @@ def _existing(target: ClusterTarget) -> list:
 def describe_context(target: ClusterTarget) -> str:
     """Human description of which cluster: the context's name."""
     try:
-        name = kubeapi.load_kubeconfig(_existing(target)).context_name(target.context)
+        name = _api().load_kubeconfig(_existing(target)).context_name(target.context)
     except Exception:  # descriptive only
         name = target.context
     return f"context {name!r}" if name else "the current context"
@@ -91,11 +98,11 @@ def read_cluster_config(target: ClusterTarget) -> dict:
     return texts
 
 
-def _session(target: ClusterTarget, paths: list) -> kubeapi.Session:
+def _session(target: ClusterTarget, paths: list) -> "kubeapi.Session":
     """The API session of the target's context (kubeconfig read, credential plugin run, once)."""
     try:
-        return kubeapi.session(paths, target.context, target.timeout)
-    except kubeapi.CredentialError as err:
+        return _api().session(paths, target.context, target.timeout)
+    except _api().CredentialError as err:
         # without this, the request would go out without credentials and the error blame the server
         raise InjectError(f"cannot get credentials for {describe_context(target)}: the kubeconfig's "
                           f"credential plugin (user.exec) failed: {err}") from None
@@ -130,6 +137,7 @@ def _bounded(target: ClusterTarget, call, default):
         except Exception:  # RBAC, connection: a missing hint, not an error
             pass
 
+    import threading  # lazy: cluster mode only; offline runs are mostly start-up time
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     worker.join(target.timeout)
@@ -179,7 +187,7 @@ def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
             try:
                 cm = api.get(f"/api/v1/namespaces/{_segment(target.namespace)}/configmaps/{_segment(name)}")
                 result["data"] = cm.get("data") or {}
-            except kubeapi.ApiError as err:
+            except _api().ApiError as err:
                 if err.status == 404:
                     result["error"] = InjectError(
                         f"Istio is not installed for this request: ConfigMap {name!r} not found in namespace "
@@ -195,6 +203,7 @@ def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
                 f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"
                 f"{_scheme_hint(target, paths)}")
 
+    import threading  # lazy: cluster mode only; offline runs are mostly start-up time
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
     worker.join(target.timeout)
@@ -208,7 +217,7 @@ def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
 
 def _server(target: ClusterTarget, paths: list):
     try:
-        config = kubeapi.load_kubeconfig(paths)
+        config = _api().load_kubeconfig(paths)
         return str(config.resolve(target.context)[1].get("server") or "")
     except Exception:  # a hint only
         return None

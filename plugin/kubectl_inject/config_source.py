@@ -7,7 +7,6 @@ kubeconfig) or with --offline, from the built-in default for --istio-version.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, read_cluster_config
 from .errors import InjectError
@@ -20,12 +19,16 @@ PIECES = (("config", "--injectConfigFile", "template.yaml"),
           ("mesh", "--meshConfigFile", "mesh.yaml"))
 
 
-@dataclass
 class ConfigTexts:
-    texts: dict                      # config / values / mesh -> text
-    origins: dict = field(default_factory=dict)  # piece -> where it came from
-    notice: str = ""                 # one line for stderr (built-in default in use)
-    from_cluster: bool = False       # some piece came from the cluster
+    """The three config texts of a run and where each came from. (Plain classes here and in the
+    modules every run loads, not dataclasses: importing dataclasses costs start-up time.)"""
+
+    def __init__(self, texts: dict, origins: dict | None = None, notice: str = "",
+                 from_cluster: bool = False):
+        self.texts = texts                                  # config / values / mesh -> text
+        self.origins = {} if origins is None else origins   # piece -> where it came from
+        self.notice = notice                # one line for stderr (built-in default in use)
+        self.from_cluster = from_cluster    # some piece came from the cluster
 
 
 def builtin_versions() -> list:

@@ -7,7 +7,6 @@ objects, whatever the source.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from . import goyaml, template_cache
 from .errors import InjectError
@@ -17,18 +16,22 @@ from .templatefuncs import istio_template_funcs
 SIDECAR_TEMPLATE = "sidecar"
 
 
-@dataclass
 class InjectorConfig:
     """Istio's inject.Config: policy, templates and selectors (the `config` ConfigMap key)."""
 
-    policy: str = "enabled"
-    default_templates: list = field(default_factory=lambda: [SIDECAR_TEMPLATE])
-    raw_templates: dict = field(default_factory=dict)
-    aliases: dict = field(default_factory=dict)
-    never_inject_selector: list = field(default_factory=list)
-    always_inject_selector: list = field(default_factory=list)
-    injected_annotations: dict = field(default_factory=dict)
-    templates: Mapping = field(default_factory=dict)  # name -> parsed Template (ParsedTemplates)
+    def __init__(self, policy: str = "enabled", default_templates: list | None = None,
+                 raw_templates: dict | None = None, aliases: dict | None = None,
+                 never_inject_selector: list | None = None, always_inject_selector: list | None = None,
+                 injected_annotations: dict | None = None, templates: Mapping | None = None):
+        self.policy = policy
+        self.default_templates = [SIDECAR_TEMPLATE] if default_templates is None else default_templates
+        self.raw_templates = {} if raw_templates is None else raw_templates
+        self.aliases = {} if aliases is None else aliases
+        self.never_inject_selector = [] if never_inject_selector is None else never_inject_selector
+        self.always_inject_selector = [] if always_inject_selector is None else always_inject_selector
+        self.injected_annotations = {} if injected_annotations is None else injected_annotations
+        # name -> parsed Template (ParsedTemplates)
+        self.templates = {} if templates is None else templates
 
 
 def parse_injector_config(text: str, source: str = "injector config",
@@ -143,12 +146,12 @@ def go_numbers(value):
     return value
 
 
-@dataclass
 class ValuesConfig:
     """Helm-style values (the `values` ConfigMap key): a map for templates plus typed getters."""
 
-    raw: str
-    as_map: dict
+    def __init__(self, raw: str, as_map: dict):
+        self.raw = raw
+        self.as_map = as_map
 
     def get(self, *path, default=None):
         node = self.as_map

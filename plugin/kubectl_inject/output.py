@@ -25,7 +25,8 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
-import signal
+# _signal, the signal module's C part: `signal` itself builds its enums at import (start-up time)
+import _signal as signal
 import stat
 import sys
 

@@ -31,9 +31,8 @@ them the head of release-1.30, see lab_checks/hermetic/istio/versions.env):
 """
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 # Key of meshconfig.defaults.PROFILES that every release uses today. Istio's defaults did change
 # between releases (1.22.0 dropped the default Zipkin tracer, issue 10): a release gets its own
@@ -41,27 +40,33 @@ from dataclasses import dataclass
 MESH_DEFAULTS_1_22 = "1.22"
 
 
-@dataclass(frozen=True)
-class ReleaseProfile:
-    """What istioctl kube-inject of one Istio release line does differently."""
-
-    release: tuple                  # (major, minor): the release line
-    k8s_api: str                    # k8s.io/api (and apimachinery) in the release's go.mod
-    k8s_api_source: str             # how k8s_api was found ("unverified: ..." when it was not)
-    mesh_defaults: str = MESH_DEFAULTS_1_22  # key of meshconfig.defaults.PROFILES
-    builtin: str | None = None      # directory of builtin/ with this release's injector config
+_PROFILE_FIELDS = (
+    "release",                          # (major, minor): the release line
+    "k8s_api",                          # k8s.io/api (and apimachinery) in the release's go.mod
+    "k8s_api_source",                   # how k8s_api was found ("unverified: ..." when it was not)
+    "mesh_defaults",                    # key of meshconfig.defaults.PROFILES
+    "builtin",                          # directory of builtin/ with this release's injector config
     # ENABLE_NATIVE_SIDECARS defaults to "auto" in istiod (native sidecars when every node's
     # kubelet is 1.33+) since Istio 1.27; "false" before.
-    native_sidecars_auto_by_default: bool = False
+    "native_sidecars_auto_by_default",
     # The Pod annotation sidecar.istio.io/nativeSidecar overrides the global native-sidecar
     # setting (istio/istio#53490, Istio 1.24); older releases ignore it.
-    native_sidecar_annotation: bool = False
+    "native_sidecar_annotation",
     # First patch release of the line whose injector makes istio-init (`-u UID`) and
     # istio-validation follow the runAsUser/runAsGroup of a user-defined istio-proxy
     # (adjustInitContainerUser, istio/istio#51012: 1.23.0, and 1.22.1 by cherry-pick #51047).
-    init_user_from_proxy_since_patch: int = 0
+    "init_user_from_proxy_since_patch",
     # The patch release reproduced (from the image tag); None: not known, taken as the line's .0.
-    patch: int | None = None
+    "patch",
+)
+
+
+class ReleaseProfile(namedtuple("ReleaseProfile", _PROFILE_FIELDS,
+                                defaults=(MESH_DEFAULTS_1_22, None, False, False, 0, None))):
+    """What istioctl kube-inject of one Istio release line does differently (immutable; a named
+    tuple rather than a dataclass, whose import costs every run start-up time)."""
+
+    __slots__ = ()
 
     @property
     def adjusts_init_container_user(self) -> bool:
@@ -139,7 +144,7 @@ def profile_for(release: tuple | None) -> ReleaseProfile:
     patch = release[2] if len(release) > 2 else None
     if patch is None or line.release != tuple(release[:2]):
         return line
-    return dataclasses.replace(line, patch=patch)
+    return line._replace(patch=patch)
 
 
 def unknown_release_notice(release: tuple | None) -> str:

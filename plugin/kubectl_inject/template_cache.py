@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
+# _pickle, pickle's C implementation (what pickle.load/dump run anyway): pickle.py's own module
+# code costs every run start-up time
+import _pickle as pickle
 
 from . import gotemplate
 
@@ -92,7 +94,7 @@ def store(name: str, text: str, funcs: dict, trees: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(trees, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(trees, f, protocol=5)  # pickle.HIGHEST_PROTOCOL since Python 3.8
             os.replace(tmp, _path(directory, name, text, funcs))
         except BaseException:
             os.unlink(tmp)

@@ -5,7 +5,6 @@ joined on one line.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 
 from .errors import InjectError
@@ -50,6 +49,7 @@ def _cidr_list(parameter: str, allow_star: bool):
         if not value:
             return
         for cidr in value.split(","):
+            import ipaddress  # lazy: only this check needs it (start-up time)
             try:
                 if "/" not in cidr:
                     raise ValueError("no '/'")

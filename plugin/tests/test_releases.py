@@ -2,7 +2,6 @@
 the only place that compares release numbers."""
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import re
@@ -61,7 +60,7 @@ def test_known_releases_have_no_notice():
     for release in PROFILES:
         assert profile_for(release) is PROFILES[release]
         with_patch = profile_for(release + (4,))
-        assert with_patch.patch == 4 and dataclasses.replace(with_patch, patch=None) == PROFILES[release]
+        assert with_patch.patch == 4 and with_patch._replace(patch=None) == PROFILES[release]
         assert unknown_release_notice(release) == ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json as _pyjson
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from .fmt import format_value
 from .strconv import format_float, to_float32

@@ -8,7 +8,9 @@ elements, and encoding/json's decoder, which grows a decoded array one append at
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 __all__ = ["Slice", "grow_cap", "decoded_cap", "roundupsize"]
 

@@ -13,7 +13,9 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, runtime_checkable
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["MISSING", "GoStruct", "NilPtr", "StringMap", "NoSuchField", "NilPointer",
            "go_type_name"]
@@ -43,9 +45,9 @@ class NilPointer(Exception):
     ``nil pointer evaluating TYPE.FIELD``)."""
 
 
-@runtime_checkable
-class GoStruct(Protocol):
-    """Go struct (or pointer-to-struct) values.
+class GoStruct:
+    """Go struct (or pointer-to-struct) values: the protocol, written down (objects need not
+    inherit from this class; nothing checks isinstance against it).
 
     Required:
       ``__go_field__(name) -> value``: the exported field ``name``; raise :class:`NoSuchField`

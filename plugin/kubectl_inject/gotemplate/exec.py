@@ -14,7 +14,9 @@ back and forth across modules.
 """
 from __future__ import annotations
 
-from typing import Callable
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Callable
 
 from ..gostd.fmt import format_value, sorted_keys
 from ..gostd.strconv import format_float, quote
@@ -239,8 +241,23 @@ class Compiler:
         raise TemplateError("unknown node: %s" % n)
 
     def branch_parts(self, n):
-        return (self.pipe(n.pipe), self.list(n.list),
-                self.list(n.else_list) if n.else_list is not None else None)
+        return (self.pipe(n.pipe), self.on_first_run(n.list),
+                self.on_first_run(n.else_list) if n.else_list is not None else None)
+
+    def on_first_run(self, lst):
+        """The list compiled when it first runs. One execution takes few of a template's
+        branches (Istio's sidecar template has hundreds, most for settings not in use), and
+        compiling a branch costs about as much as running it; so a branch never taken is never
+        compiled. Compiling raises no template errors (those come from parsing or running), so
+        when it happens changes nothing but the time."""
+        compiled = None
+
+        def run(st, dot):
+            nonlocal compiled
+            if compiled is None:
+                compiled = self.list(lst)
+            compiled(st, dot)
+        return run
 
     def if_with(self, n):
         pipe, body, else_body = self.branch_parts(n)

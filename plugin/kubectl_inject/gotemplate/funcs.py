@@ -12,8 +12,9 @@ Builtins get the raw values: MISSING stays MISSING where Go's parameter is a ref
 """
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from ..gostd.fmt import format_value, sprint, sprintf, sprintln
 from ..gostd.strconv import is_print
@@ -37,6 +38,7 @@ def signature(*params: str, variadic: str | None = None):
 
 
 _FUNCTION = type(lambda: None)
+_CO_VARARGS = 0x04  # inspect.CO_VARARGS: the code object takes *args
 
 
 def func_signature(fn) -> tuple[tuple, Any]:
@@ -56,7 +58,8 @@ def func_signature(fn) -> tuple[tuple, Any]:
         code = fn.__code__
         defaults = len(fn.__defaults__ or ())
         fixed = (None,) * (code.co_argcount - defaults)
-        return fixed, (None if defaults or code.co_flags & inspect.CO_VARARGS else False)
+        return fixed, (None if defaults or code.co_flags & _CO_VARARGS else False)
+    import inspect  # lazy: only callables that are not plain functions get here, and inspect costs start-up time
     try:
         s = inspect.signature(fn)
     except (TypeError, ValueError):

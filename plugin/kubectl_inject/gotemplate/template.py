@@ -7,7 +7,9 @@ set changes). :func:`parse_cached` parses a given text once per process.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from ..gostd.strconv import quote
 from ..gostd.values import MISSING

@@ -58,13 +58,13 @@ API (methods of TypeSchema, and module functions on the default schema):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
 import contextlib
 import contextvars
 import functools
 import json
 import os
-import threading
+import _thread  # (not threading: its import costs start-up time; a plain lock is all this needs)
+from collections import namedtuple
 
 __all__ = [
     "TypeSchema", "default", "FieldInfo", "TypeRef", "BASIC_TYPES",
@@ -95,34 +95,27 @@ BASIC_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class FieldInfo:
-    go: str
-    json: str
-    type: str
-    omitempty: bool = False
-    # `omitzero` (Go 1.24's encoding/json): the zero value is left out; k8s.io/apimachinery 0.34+
-    # tags ObjectMeta.creationTimestamp so.
-    omitzero: bool = False
-    inline: bool = False
-    patch_strategy: str = ""
-    patch_merge_key: str = ""
-    oneof: str = ""
-    proto: str = ""
-    # Go names from the outer struct down to this field (more than one
-    # element when the field is promoted from an embedded struct).
-    path: tuple = dc_field(default=())
-    tagged: bool = True
+# Records of the schema, made in their thousands: named tuples (immutable; cheap to make and to
+# read; no dataclasses import, whose `inspect` costs every run start-up time).
+
+class FieldInfo(namedtuple("FieldInfo", "go json type omitempty omitzero inline patch_strategy "
+                                        "patch_merge_key oneof proto path tagged",
+                           defaults=(False, False, False, "", "", "", "", (), True))):
+    """One JSON-visible field of a Go struct.
+
+    omitzero: Go 1.24's encoding/json `omitzero` (the zero value is left out; k8s.io/apimachinery
+    0.34+ tags ObjectMeta.creationTimestamp so). path: the Go names from the outer struct down to
+    this field (more than one when it is promoted from an embedded struct)."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class TypeRef:
-    ref: str
-    kind: str
-    elem: "TypeRef | None" = None
-    name: str = ""
-    info: dict | None = None
-    underlying: str = ""
+class TypeRef(namedtuple("TypeRef", "ref kind elem name info underlying",
+                         defaults=(None, "", None, ""))):
+    """A resolved type reference: its kind (pointer, slice, map, struct, basic, ...), the element
+    type of composites, and the schema's info for named types."""
+
+    __slots__ = ()
 
 
 def _field(f: dict, path: tuple, inline: bool) -> FieldInfo:
@@ -342,7 +335,7 @@ def short_name(type_ref: str) -> str:
     return type_ref.rpartition(".")[2]
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _default: TypeSchema | None = None
 
 

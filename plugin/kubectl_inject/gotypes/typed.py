@@ -297,7 +297,6 @@ def _decode(v, tref: str, ctx: _Ctx, coerce: bool = True):
 
 
 def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
-    tstr = schema.go_type_string(tref)
     if v is None:
         return _NOCHANGE
     if basic == "string":
@@ -305,34 +304,33 @@ def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
             return v
         if coerce and isinstance(v, (bool, int, float)):
             return _coerce_scalar_to_string(v)
-        return ctx.type_error(_json_kind(v), tstr)
+        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
     if basic == "bool":
         if isinstance(v, bool):
             return v
-        return ctx.type_error(_json_kind(v), tstr)
+        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
     if basic in _INT_RANGES:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return ctx.type_error(_json_kind(v), tstr)
+            return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
         text = _number_text(v)
         lo, hi = _INT_RANGES[basic]
         if not re.fullmatch(r"-?\d+", text) or not (lo <= int(text) <= hi):
-            return ctx.type_error("number " + text, tstr)
+            return ctx.type_error("number " + text, schema.go_type_string(tref))
         return int(text)
     if basic in _FLOATS:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return ctx.type_error(_json_kind(v), tstr)
+            return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
         f = float(v)
         if basic == "float32":
             f32 = to_float32(f)
             if math.isinf(f32) and not math.isinf(f):   # out of float32's range
-                return ctx.type_error("number " + _number_text(v), tstr)
+                return ctx.type_error("number " + _number_text(v), schema.go_type_string(tref))
             f = f32
         return f
     raise builtins.TypeError(f"unsupported basic type {basic}")
 
 
 def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
-    tstr = schema.go_type_string(display_ref)
     if v is None:
         return None
     if r.kind == "bytes":
@@ -348,10 +346,10 @@ def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
                 d = _decode_basic(x, "uint8", "uint8", ctx, False)
                 out.append(0 if d is _NOCHANGE else d)
             return bytes(out)
-        return ctx.type_error(_json_kind(v), tstr)
+        return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
     if r.kind == "slice":
         if not isinstance(v, (list, tuple)):
-            return ctx.type_error(_json_kind(v), tstr)
+            return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
         elem = uref[2:]
         out = []
         for x in v:
@@ -362,7 +360,7 @@ def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
         return out
     if r.kind == "map":
         if not isinstance(v, dict):
-            return ctx.type_error(_json_kind(v), tstr)
+            return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
         elem = uref[len("map[string]"):]
         out = {}
         for key, x in _sorted_items(v):
@@ -375,14 +373,13 @@ def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
 
 
 def _decode_struct(v, tref: str, r, ctx: _Ctx):
-    tstr = schema.go_type_string(tref)
     if v is None:
         return _NOCHANGE
     if r.info.get("proto"):
         raise NotImplementedError(
             f"{tref} is a protobuf message: its JSON form is protojson, not encoding/json")
     if not isinstance(v, dict):
-        return ctx.type_error(_json_kind(v), tstr)
+        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
     model: dict = {}
     struct_short = schema.short_name(tref)
     for key, x in _sorted_items(v):

@@ -15,13 +15,12 @@ import functools
 import math
 import re
 
-import yaml as _pyyaml
-from yaml._yaml import CParser as _CParser  # libyaml: the pure-Python parser's errors differ
-
 from ..gostd.json import quote_string, unmarshal_any
 from ..gostd.strconv import format_float, quote
 from .errors import YAMLError
 from .floatv import go_float32_g
+from .libyaml import CParser as _CParser  # libyaml: the pure-Python parser's errors differ
+from .libyaml import pyyaml as _pyyaml
 from .resolve import BINARY_TAG, INT64_MAX, MERGE_TAG, resolve_plain, resolve_tagged
 from .split import split_documents
 

@@ -8,25 +8,24 @@ quirks can be added beside 1.22's.
 from __future__ import annotations
 
 import copy
-import dataclasses
-from typing import Callable
+from collections import namedtuple
 
 PKG = "istio.io/api/mesh/v1alpha1."
 MESH_TYPE = PKG + "MeshConfig"
 PROXY_TYPE = PKG + "ProxyConfig"
 
 
-@dataclasses.dataclass(frozen=True)
-class VersionProfile:
-    """What differs between Istio releases: defaults, cleanProxyConfig, merge quirks."""
+class VersionProfile(namedtuple("VersionProfile", "version default_proxy_config default_mesh_config "
+                                                  "clean_fields merge_proxy_headers",
+                                 defaults=(False,))):
+    """What differs between Istio releases: defaults, cleanProxyConfig, merge quirks.
 
-    version: str
-    default_proxy_config: Callable[[], dict]
-    default_mesh_config: Callable[[dict], dict]
-    # ProxyConfig fields that cleanProxyConfig drops when equal to the default.
-    clean_fields: tuple
-    # Newer releases keep unset proxyHeaders sub-fields from the mesh (correctProxyHeaders).
-    merge_proxy_headers: bool = False
+    default_proxy_config() -> dict and default_mesh_config(proxy_config) -> dict build the
+    defaults; clean_fields: the ProxyConfig fields cleanProxyConfig drops when equal to the
+    default; merge_proxy_headers: newer releases keep unset proxyHeaders sub-fields from the mesh
+    (correctProxyHeaders). (A named tuple, not a dataclass: start-up time.)"""
+
+    __slots__ = ()
 
 
 def _default_proxy_config_1_22() -> dict:

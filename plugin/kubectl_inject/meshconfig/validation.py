@@ -5,7 +5,6 @@ go-multierror Multi, whose str() is the text Istio prints.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from ..gostd.strconv import quote
@@ -108,6 +107,7 @@ def _split_host_port(hostport: str):
 
 
 def _is_ip(text: str) -> bool:
+    import ipaddress  # lazy: only this check needs it (start-up time)
     try:
         ipaddress.ip_address(text)
         return True

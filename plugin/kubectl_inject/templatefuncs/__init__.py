@@ -32,7 +32,9 @@ Protocols for objects from other modules
 """
 from __future__ import annotations
 
-from typing import Mapping
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Mapping
 
 from .istio import istio_funcs, to_yaml
 from .sprig import sprig_funcs

@@ -9,7 +9,7 @@ and path.Split. Also the error type every function raises.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..gostd.fmt import format_value
 from ..gostd.strconv import parse_int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from .. import goyaml
 from ..constants import PROXY_CONTAINER

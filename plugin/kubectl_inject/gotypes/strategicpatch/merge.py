@@ -2,7 +2,9 @@
 the element-order normalization, with Go's slice aliasing reproduced (gostd.slices)."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 from ...gostd.slices import Slice
 from ...gostd.sort import slice_stable

@@ -6,7 +6,9 @@ so ints and floats are one numeric type.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's names for annotations only: importing it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 from ...gostd.fmt import format_value, sprintf
 from ...gostd.slices import Slice
