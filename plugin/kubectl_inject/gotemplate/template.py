@@ -17,7 +17,6 @@ from .errors import ExecError
 from .exec import Compiler, State
 from .funcs import BUILTINS
 from .nodes import Tree
-from .parse import is_empty_tree, parse
 
 __all__ = ["Template", "parse_cached"]
 
@@ -80,6 +79,9 @@ class Template:
 
     def parse(self, text: str) -> "Template":
         """Parse text as the body of this template; {{define}}s join the template set."""
+        # A run whose templates come from template_cache never parses: the lexer and parser are
+        # loaded only here.
+        from .parse import is_empty_tree, parse  # lazy: start-up time of cached runs
         common = self._common
         trees = parse(self.name, text, common.funcs, BUILTINS)
         for name, tree in trees.items():
