@@ -253,7 +253,7 @@ def test_another_thread_means_one_process(monkeypatch):
 
 # --- the command line: signals, dead workers, a closed pipe ------------------------------------
 
-def _start(tmp_path, count=400, **popen):
+def _start(tmp_path, count=600, **popen):
     source = tmp_path / "in.yaml"
     source.write_text(stream(count))
     env = dict(os.environ, HOME=str(tmp_path), KUBECTL_INJECT_JOBS="2", KUBECTL_INJECT_DEBUG_WORKERS="1")
@@ -297,7 +297,7 @@ def _wait(proc):
                                                 (signal.SIGTERM, 143, "Error: terminated")])
 def test_a_signal_ends_the_run_and_its_workers(tmp_path, signum, code, line, to_group):
     proc, worker = _start(tmp_path)
-    time.sleep(0.5)
+    time.sleep(0.3)
     if to_group:
         os.killpg(proc.pid, signum)  # as a terminal's Ctrl-C does
     else:
@@ -313,7 +313,7 @@ def test_a_signal_ends_the_run_and_its_workers(tmp_path, signum, code, line, to_
                                                 (signal.SIGTERM, 143, "Error: terminated")])
 def test_a_signal_to_a_worker_ends_the_run_as_that_signal(tmp_path, signum, code, line):
     proc, worker = _start(tmp_path)
-    time.sleep(0.5)
+    time.sleep(0.3)
     os.kill(worker, signum)
     out, err = _wait(proc)
     assert (proc.returncode, out, err.splitlines()) == (code, "", [line])
@@ -323,7 +323,7 @@ def test_a_signal_to_a_worker_ends_the_run_as_that_signal(tmp_path, signum, code
 def test_a_killed_worker_is_one_error_line(tmp_path):
     """The OOM killer's SIGKILL, say: exit 1, one line, never a hang."""
     proc, worker = _start(tmp_path)
-    time.sleep(0.5)
+    time.sleep(0.3)
     os.kill(worker, signal.SIGKILL)
     out, err = _wait(proc)
     assert (proc.returncode, out) == (1, "")
