@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import dataclass, field
 
 from . import goyaml
 from . import prometheus
@@ -33,26 +34,25 @@ from .workloads import INJECTABLE_KINDS, pod_template
 NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 
 
+@dataclass
 class Settings:
     """Everything one injection run needs besides the manifest."""
 
-    def __init__(self, injector: InjectorConfig, values: ValuesConfig, mesh, revision: str = "",
-                 env: dict | None = None, webhook_policy: bool = False,
-                 release: ReleaseProfile | None = None, native_sidecars_setting: bool | None = None):
-        self.injector = injector
-        self.values = values
-        self.mesh = mesh  # meshconfig.MeshConfig
-        self.revision = revision
-        self.env = dict(os.environ) if env is None else env
-        # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
-        # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
-        self.webhook_policy = webhook_policy
-        # Which istioctl release to reproduce (releases.profile_for; default: the lab's 1.22).
-        self.release = profile_for(None) if release is None else release
-        # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
-        # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
-        # passes the control plane's decision (see cluster_config.native_sidecars).
-        self.native_sidecars_setting = native_sidecars_setting
+    injector: InjectorConfig
+    values: ValuesConfig
+    mesh: object  # meshconfig.MeshConfig
+    revision: str = ""
+    env: dict = field(default_factory=lambda: dict(os.environ))
+    # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
+    # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
+    webhook_policy: bool = False
+    # Which istioctl release to reproduce (releases.profile_for; default: the lab's 1.22).
+    release: ReleaseProfile = field(default_factory=lambda: profile_for(None))
+
+    # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
+    # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
+    # passes the control plane's decision (see cluster_config.native_sidecars).
+    native_sidecars_setting: bool | None = None
 
     @property
     def native_sidecars(self) -> bool:
@@ -113,10 +113,11 @@ def _check_documents(text: str) -> int:
 
 
 # From this many documents on, a run may inject on several cores (parallel.py; below it, and
-# for a single Pod, that module is not even imported). Measured on 2 cores with Deployments of
-# bench/bench_inject.py: the fork's copied memory costs 20-30 ms of CPU, so 8 Deployments take
-# longer on two processes (1.08x), 10-16 about the same (0.96-0.97x), 24 less (0.78x).
-PARALLEL_MIN_DOCUMENTS = 16
+# for a single Pod, that module is not even imported). Measured on the 2-core machine, whole runs
+# of bench/bench_inject.py's Deployments, two processes against one (median of 15): 4 take 1.10x
+# as long, 6 0.97x, 8 0.91x, 10 0.86x, 16 0.82x, 24 0.75x (the fork and the memory it copies
+# cost ~12 ms of CPU).
+PARALLEL_MIN_DOCUMENTS = 8
 
 
 def _inject_documents(text: str, settings: Settings, write, warn, notice) -> None:
