@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
 
 from . import goyaml
 from . import prometheus
@@ -34,25 +33,26 @@ from .workloads import INJECTABLE_KINDS, pod_template
 NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 
 
-@dataclass
 class Settings:
     """Everything one injection run needs besides the manifest."""
 
-    injector: InjectorConfig
-    values: ValuesConfig
-    mesh: object  # meshconfig.MeshConfig
-    revision: str = ""
-    env: dict = field(default_factory=lambda: dict(os.environ))
-    # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
-    # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
-    webhook_policy: bool = False
-    # Which istioctl release to reproduce (releases.profile_for; default: the lab's 1.22).
-    release: ReleaseProfile = field(default_factory=lambda: profile_for(None))
-
-    # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
-    # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
-    # passes the control plane's decision (see cluster_config.native_sidecars).
-    native_sidecars_setting: bool | None = None
+    def __init__(self, injector: InjectorConfig, values: ValuesConfig, mesh, revision: str = "",
+                 env: dict | None = None, webhook_policy: bool = False,
+                 release: ReleaseProfile | None = None, native_sidecars_setting: bool | None = None):
+        self.injector = injector
+        self.values = values
+        self.mesh = mesh  # meshconfig.MeshConfig
+        self.revision = revision
+        self.env = dict(os.environ) if env is None else env
+        # istioctl kube-inject ignores the injector's policy and selectors (only the object's own
+        # sidecar.istio.io/inject decides); the webhook applies them. False = istioctl behaviour.
+        self.webhook_policy = webhook_policy
+        # Which istioctl release to reproduce (releases.profile_for; default: the lab's 1.22).
+        self.release = profile_for(None) if release is None else release
+        # Native sidecars (istio-proxy as an init container with restartPolicy Always). None:
+        # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
+        # passes the control plane's decision (see cluster_config.native_sidecars).
+        self.native_sidecars_setting = native_sidecars_setting
 
     @property
     def native_sidecars(self) -> bool:
