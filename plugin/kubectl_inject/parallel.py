@@ -235,6 +235,8 @@ class _Worker:
         self.pid, self.tasks, self.results = pid, tasks, results
         self.queued = 0
         self.status = None  # wait status once reaped
+        self._poll = select.poll()
+        self._poll.register(results, select.POLLIN)
 
     @classmethod
     def start(cls, documents, work, others) -> "_Worker":
@@ -272,12 +274,15 @@ class _Worker:
         self.queued += 1
 
     def readable(self) -> bool:
-        return bool(select.select([self.results], [], [], 0)[0])
+        """Whether receive() would find something at once (a record, or the end of the pipe)."""
+        return bool(self._poll.poll(0))
 
     def receive(self):
+        """The record of the oldest batch given and not yet received (waits for it)."""
         header = _read(self.results, _HEADER.size)
-        payload = _read(self.results, _HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
-        if len(header) < _HEADER.size or not payload:
+        size = _HEADER.unpack(header)[0] if len(header) == _HEADER.size else 0
+        payload = _read(self.results, size) if size else b""
+        if not size or len(payload) < size:  # the pipe ended early: the worker is gone
             self._died()
         self.queued -= 1
         return marshal.loads(payload)

@@ -251,6 +251,29 @@ def test_another_thread_means_one_process(monkeypatch):
         thread.join()
 
 
+def test_a_worker_killed_while_it_sends_a_record_is_one_error_line():
+    """Half a record, then the end of the pipe: the worker's death, not a decoding error."""
+    tasks_r, tasks_w = os.pipe()
+    results_r, results_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(results_w, parallel._HEADER.pack(100) + b"0123456789")
+            os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    os.close(tasks_r)
+    os.close(results_w)
+    worker = parallel._Worker(pid, tasks_w, results_r)
+    worker.queued = 1
+    try:
+        with pytest.raises(InjectError, match=rf"^a worker process \(pid {pid}\) was killed by SIGKILL"):
+            worker.receive()
+    finally:
+        worker.stop()
+    assert not os.path.exists(f"/proc/{pid}")
+
+
 # --- the command line: signals, dead workers, a closed pipe ------------------------------------
 
 def _start(tmp_path, count=600, **popen):
