@@ -17,16 +17,16 @@ GOLDEN := $(SHARED)/istio-golden/1.22.0
 
 install: $(VENV)/.installed
 
+# Editable in setuptools' compat mode: a plain directory in a .pth file. The default mode
+# installs an import finder that every Python start loads with pathlib, re and importlib.util
+# (about 20 ms, a sixth of a one-Pod `kubectl inject` run). Compat mode maps plugin/ only, so
+# lab_checks/ (the grader's package, lab_grading, and the lab modules it imports) gets a
+# .pth line of its own, as lab_grading would add it anyway. Bytecode is compiled at once: an
+# editable install never does, and start-up time matters for a CLI.
 $(VENV)/.installed: pyproject.toml Makefile
 	python3 -m venv $(VENV)
-	# Editable in setuptools' compat mode: a plain directory in a .pth file. The default mode
-	# installs an import finder that every Python start loads with pathlib, re and importlib.util
-	# (about 20 ms, a sixth of a one-Pod `kubectl inject` run). Compat mode maps plugin/ only, so
-	# lab_checks/ (the grader's package, lab_grading, and the lab modules it imports) gets a
-	# .pth line of its own, as lab_grading would add it anyway.
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[lab]' --config-settings editable_mode=compat
 	echo "$(CURDIR)/lab_checks" > "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/kubectl_inject_lab_checks.pth"
-	# byte-compile now: an editable install never does, and start-up time matters for a CLI
 	$(PYTHON) -m compileall -q plugin/kubectl_inject
 	touch $@
 

@@ -16,7 +16,7 @@ Reported: median and spread (min-max) of the wall time, the ratio kubectl inject
 medians, CPU time (user+sys) and peak RSS of each process (os.wait4). Writes docs/benchmarks.md
 and, when matplotlib is installed, docs/benchmarks.png (time against input size).
 
-usage: bench/bench_inject.py --istioctl PATH [--repeat 15] [--sizes 10,100,1000,10000]
+usage: bench/bench_inject.py --istioctl PATH [--repeat 15] [--sizes 10,100,1000,10000] [--jobs N]
                              [--kubeconfig F] [--markdown docs/benchmarks.md] [--chart docs/benchmarks.png]
 """
 from __future__ import annotations
@@ -34,57 +34,10 @@ from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "plugin", "tests"))
-from inject_testkit import LAB_CACHE, NGINX_POD  # noqa: E402  (the lab's Pod, the lab cache)
+from inject_testkit import LAB_CACHE, NGINX_POD, deployment  # noqa: E402  (the lab's Pod, the lab cache, the bulk input)
 
 KUBECTL_INJECT = os.path.join(ROOT, ".venv", "bin", "kubectl-inject")
 BUILTIN = os.path.join(ROOT, "plugin", "kubectl_inject", "builtin")
-
-
-def deployment(i: int) -> str:
-    """One Deployment of the bulk input; every few a variation the injector must handle."""
-    annotations = ""
-    if i % 3 == 0:
-        annotations = ('      annotations:\n        prometheus.io/scrape: "true"\n'
-                       '        prometheus.io/port: "9090"\n')
-    elif i % 3 == 1:
-        annotations = ('      annotations:\n        sidecar.istio.io/proxyCPU: 200m\n'
-                       '        traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n')
-    sidecar = ""
-    if i % 2 == 0:
-        sidecar = (f"      - name: worker\n        image: registry.example/worker:{i}\n"
-                   "        args: [--queue, jobs]\n        resources:\n          requests: {cpu: 50m, memory: 64Mi}\n")
-    return f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app-{i}
-  namespace: bench
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: app-{i}
-  template:
-    metadata:
-{annotations}      labels:
-        app: app-{i}
-        version: v{i % 4}
-    spec:
-      containers:
-      - name: app
-        image: registry.example/app:{i}
-        ports:
-        - containerPort: 8080
-          name: http
-        readinessProbe:
-          httpGet:
-            path: /ready
-            port: 8080
-        livenessProbe:
-          tcpSocket:
-            port: 8080
-{sidecar}---
-"""
 
 
 @dataclass
@@ -188,6 +141,8 @@ def main() -> int:
     ap.add_argument("--istioctl", required=True)
     ap.add_argument("--repeat", type=int, default=15, help="runs of each tool for a single Pod")
     ap.add_argument("--bulk-repeat", type=int, default=3, help="runs of each tool per bulk size")
+    ap.add_argument("--jobs", help="KUBECTL_INJECT_JOBS for kubectl inject (1: one process; default: "
+                    "its own choice, two processes for 8 documents or more on a 2-core machine)")
     ap.add_argument("--sizes", default="10,100,1000,10000")
     ap.add_argument("--kubeconfig", default=os.path.join(LAB_CACHE, "kubeconfig-istio-lab"))
     ap.add_argument("--markdown", default=os.path.join(ROOT, "docs", "benchmarks.md"))
@@ -205,6 +160,8 @@ def main() -> int:
              "--meshConfigFile", os.path.join(config_dir, "mesh.yaml")]
     offline_env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(),
                    "KUBECONFIG": "/nonexistent", "ENABLE_NATIVE_SIDECARS": "false"}
+    if args.jobs:
+        offline_env["KUBECTL_INJECT_JOBS"] = args.jobs  # (istioctl ignores it)
     # istioctl 1.29+ asks the cluster for its default revision unless told (-r default changes
     # nothing in its output; without it, and without a cluster, it waits forever).
     istioctl = [args.istioctl, "kube-inject", "-r", "default"]
@@ -243,7 +200,7 @@ def main() -> int:
         for n in (int(s) for s in args.sizes.split(",")):
             manifest = os.path.join(tmp, f"deployments-{n}.yaml")
             with open(manifest, "w") as f:
-                f.writelines(deployment(i) for i in range(n))
+                f.writelines(deployment(i) + "---\n" for i in range(n))
             repeat = args.bulk_repeat if n <= 1000 else 1
             try:
                 a, b = side_by_side([KUBECTL_INJECT, *files, "-f", manifest], [*istioctl, *files, "-f", manifest],

@@ -5,10 +5,10 @@ on nothing but identical outputs.
 
 Inputs, each generated at 1, 10 and 100 MiB (--sizes):
 
-  Deployments        a stream of Deployments, each bench_inject.py's deployment(i) with an `env`
+  Deployments        a stream of Deployments, each inject_testkit's deployment(i) with an `env`
                      list in its app container that brings it to about 64 KiB (--doc-kib), so
                      that 100 MiB (about 1,600 Deployments) takes minutes, not hours
-  small Deployments  a stream of bench_inject.py's deployment(i) as they are (about 0.7 KiB:
+  small Deployments  a stream of inject_testkit's deployment(i) as they are (about 0.7 KiB:
                      1 MiB is about 1,500 of them); 1 and 10 MiB by default (--small-sizes),
                      100 MiB would take about an hour per tool here
   single Pod         one Pod whose container has an `env` list of the size asked for; 1, 10 and
@@ -46,8 +46,8 @@ import time
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from bench_inject import deployment  # noqa: E402  (the bulk input of make bench)
+sys.path.insert(0, os.path.join(ROOT, "plugin", "tests"))
+from inject_testkit import deployment  # noqa: E402  (the bulk input of make bench)
 
 KUBECTL_INJECT = os.path.join(ROOT, ".venv", "bin", "kubectl-inject")
 PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
@@ -64,7 +64,7 @@ def env_entries(start: int, count: int, indent: str) -> str:
 
 def big_deployment(i: int, doc_bytes: int) -> str:
     """deployment(i) with an env list in its app container bringing it to about doc_bytes."""
-    text = deployment(i)
+    text = deployment(i) + "---\n"
     anchor = "        ports:\n"
     one = len(env_entries(0, 1, "        "))
     count = max(1, (doc_bytes - len(text)) // one)
@@ -282,7 +282,7 @@ def main() -> int:
                 for mib in sizes(args.sizes)])
         if sizes(args.small_sizes):
             series("small Deployments (bench_inject.py's, about 0.7 KiB each)", "Deployments",
-                   [(mib, lambda p, n: f"{write_stream(p, n, deployment):,} Deployments")
+                   [(mib, lambda p, n: f"{write_stream(p, n, lambda i: deployment(i) + "---\n"):,} Deployments")
                     for mib in sizes(args.small_sizes)])
         pods = [(mib, lambda p, n: f"one Pod, {write_pod(p, n):,} env entries") for mib in sizes(args.pod_sizes)]
         if args.refused_pod_mib:

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+import tracemalloc
 from contextlib import redirect_stderr, redirect_stdout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,6 +34,72 @@ spec:
   restartPolicy: Always
 status: {}
 """
+
+
+def deployment(i: int) -> str:
+    """Deployment i of make bench's bulk input (also the parallel tests'): every few a variation the
+    injector must handle. No document separator: a stream is these joined by "---\n"."""
+    annotations = ""
+    if i % 3 == 0:
+        annotations = ('      annotations:\n        prometheus.io/scrape: "true"\n'
+                       '        prometheus.io/port: "9090"\n')
+    elif i % 3 == 1:
+        annotations = ('      annotations:\n        sidecar.istio.io/proxyCPU: 200m\n'
+                       '        traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n')
+    sidecar = ""
+    if i % 2 == 0:
+        sidecar = (f"      - name: worker\n        image: registry.example/worker:{i}\n"
+                   "        args: [--queue, jobs]\n        resources:\n          requests: {cpu: 50m, memory: 64Mi}\n")
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{i}
+  namespace: bench
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: app-{i}
+  template:
+    metadata:
+{annotations}      labels:
+        app: app-{i}
+        version: v{i % 4}
+    spec:
+      containers:
+      - name: app
+        image: registry.example/app:{i}
+        ports:
+        - containerPort: 8080
+          name: http
+        readinessProbe:
+          httpGet:
+            path: /ready
+            port: 8080
+        livenessProbe:
+          tcpSocket:
+            port: 8080
+{sidecar}"""
+
+
+def peak_while_injecting(text: str, settings) -> tuple[int, int]:
+    """(peak traced bytes above the start, output characters) of inject_stream over text, its
+    output counted and dropped. The input is made before tracing starts: it is not counted."""
+    from kubectl_inject.inject import inject_stream  # here: bench/ imports this module without the plugin
+    written = [0]
+
+    def write(piece):
+        written[0] += len(piece)
+
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        inject_stream(text, settings, write)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - start, written[0]
 
 
 def kubectl_inject_command() -> list:

@@ -11,11 +11,10 @@ import subprocess
 import sys
 import threading
 import time
-import tracemalloc
 
 import pytest
 
-from inject_testkit import kubectl_inject_command
+from inject_testkit import deployment, kubectl_inject_command, peak_while_injecting
 from kubectl_inject import cli, parallel
 from kubectl_inject import inject as inject_module
 from kubectl_inject.errors import InjectError
@@ -23,25 +22,6 @@ from kubectl_inject.inject import inject_stream
 
 if not hasattr(os, "fork"):
     pytest.skip("no os.fork: one process only", allow_module_level=True)
-
-
-def deployment(i: int) -> str:
-    """A Deployment with variations the injector must handle (bench/bench_inject.py's model)."""
-    annotations = ""
-    if i % 3 == 0:
-        annotations = '      annotations:\n        prometheus.io/scrape: "true"\n        prometheus.io/port: "9090"\n'
-    elif i % 3 == 1:
-        annotations = ('      annotations:\n        sidecar.istio.io/proxyCPU: 200m\n'
-                       '        traffic.sidecar.istio.io/excludeOutboundPorts: "5432"\n')
-    sidecar = ""
-    if i % 2 == 0:
-        sidecar = (f"      - name: worker\n        image: registry.example/worker:{i}\n"
-                   "        args: [--queue, jobs]\n")
-    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: bench\n"
-            f"spec:\n  selector:\n    matchLabels:\n      app: app-{i}\n  template:\n    metadata:\n"
-            f"{annotations}      labels:\n        app: app-{i}\n    spec:\n      containers:\n"
-            f"      - name: app\n        image: registry.example/app:{i}\n        ports:\n"
-            f"        - containerPort: 8080\n{sidecar}")
 
 
 def document(i: int) -> str:
@@ -201,19 +181,7 @@ long enough for this process to inject all the rest if nothing held it back)."""
     monkeypatch.setattr(inject_module, "_inject_document", slow_in_the_worker)
 
     def peak(count):
-        text = "---\n".join(deployment(i) for i in range(count))
-        written = [0]
-
-        def write(piece):
-            written[0] += len(piece)
-
-        tracemalloc.start()
-        try:
-            start = tracemalloc.get_traced_memory()[0]
-            inject_stream(text, settings, write)
-            return tracemalloc.get_traced_memory()[1] - start, written[0]
-        finally:
-            tracemalloc.stop()
+        return peak_while_injecting("---\n".join(deployment(i) for i in range(count)), settings)
 
     monkeypatch.setenv(parallel.JOBS_ENV, "1")
     peak(20)  # warm

@@ -13,6 +13,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
+from inject_testkit import peak_while_injecting
 from kubectl_inject import cli, goyaml
 from kubectl_inject.inject import inject_stream, inject_text
 from kubectl_inject.output import Spool
@@ -48,31 +49,13 @@ def settings():
     return cli.load_settings(args)[0]
 
 
-def _peak_while_injecting(text: str, settings) -> tuple[int, int]:
-    """(peak traced bytes above the start, output characters) of inject_stream over text, its
-    output counted and dropped. The input is made before tracing starts: it is not counted."""
-    written = [0]
-
-    def write(piece):
-        written[0] += len(piece)
-
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        inject_stream(text, settings, write)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return peak - start, written[0]
-
-
 def test_memory_held_does_not_grow_with_the_number_of_documents(settings):
     """8 and 40 Deployments: the peak while injecting is the same within a fraction of what the
     32 more documents add to the output (before the stream, the whole list of documents and the
     whole output were held: the peak grew by more than that output)."""
     inject_text(DEPLOYMENT * 2, settings)  # warm: templates parsed, schema caches filled
-    small_peak, small_out = _peak_while_injecting(DEPLOYMENT * 8, settings)
-    large_peak, large_out = _peak_while_injecting(DEPLOYMENT * 40, settings)
+    small_peak, small_out = peak_while_injecting(DEPLOYMENT * 8, settings)
+    large_peak, large_out = peak_while_injecting(DEPLOYMENT * 40, settings)
     assert large_out == 5 * small_out
     growth = large_peak - small_peak
     assert growth < (large_out - small_out) // 4, (small_peak, large_peak, large_out - small_out)
