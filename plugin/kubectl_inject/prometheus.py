@@ -6,11 +6,12 @@ scrape annotations at the agent (postprocess), and re-injection removes what it 
 (inject's stripPod)."""
 from __future__ import annotations
 
-import re
+from . import lazy_regex
+
 
 FIELDS = ("scrape", "port", "path")
 _SANITIZED = tuple("prometheus_io_" + field for field in FIELDS)
-_NOT_LABEL_CHAR = re.compile(r"[^a-zA-Z0-9_]")
+_NOT_LABEL_CHAR = lazy_regex.compile(r"[^a-zA-Z0-9_]")
 
 
 def sanitize(name: str) -> str:

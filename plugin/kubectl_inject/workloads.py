@@ -6,8 +6,7 @@ through untouched.
 """
 from __future__ import annotations
 
-import re
-
+from . import lazy_regex
 from .errors import InjectError
 
 # kind -> Go type of the decoded object (names from the generated Go type schema)
@@ -76,7 +75,7 @@ def pod_template(obj: dict) -> PodTemplate:
     return PodTemplate(template, template, own_meta, type_meta)
 
 
-_CRONJOB_JOB_NAME = re.compile(r"^(.+)-\d{8,10}$")
+_CRONJOB_JOB_NAME = lazy_regex.compile(r"^(.+)-\d{8,10}$")
 
 
 def deploy_meta_from_pod(pod: dict) -> tuple[dict, dict]:

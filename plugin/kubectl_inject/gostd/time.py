@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
+
+from .. import lazy_regex
 
 __all__ = ["format_duration", "parse_duration", "parse_rfc3339", "ParseError"]
 
@@ -42,7 +43,7 @@ def _frac(v: int, prec: int) -> str:
     return str(whole) + ("." + ftxt if ftxt else "")
 
 
-_RFC3339_RE = re.compile(
+_RFC3339_RE = lazy_regex.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z"
 )
 
@@ -74,7 +75,7 @@ def parse_rfc3339(s: str) -> _dt.datetime:
 
 
 _UNITS = {"ns": 1, "us": 1000, "µs": 1000, "μs": 1000, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)([a-zµμ]*)")
+_DURATION_PART = lazy_regex.compile(r"([0-9]*(?:\.[0-9]*)?)([a-zµμ]*)")
 
 
 def parse_duration(text: str) -> int:

@@ -36,8 +36,8 @@ protobuf messages).
 from __future__ import annotations
 
 import datetime as _dt
-import re
 
+from .. import lazy_regex
 from ..gostd.time import format_duration
 from . import protojson, schema
 from . import typed as _typed
@@ -89,7 +89,7 @@ class GoDuration(int):
         return None
 
 
-_PB_DURATION_RE = re.compile(r"(-)?(\d+)(?:\.(\d{1,9}))?s\Z")
+_PB_DURATION_RE = lazy_regex.compile(r"(-)?(\d+)(?:\.(\d{1,9}))?s\Z")
 
 
 def parse_pb_duration(value) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import functools
 import math
 import re
 
+from .. import lazy_regex
 from ..gostd.json import quote_string, unmarshal_any
 from ..gostd.strconv import format_float, quote
 from .errors import YAMLError
@@ -43,7 +44,7 @@ def _binary_text(text):
     return unmarshal_any(quote_string(data.decode("utf-8", "surrogateescape")))
 
 
-_BAD_ESCAPE = re.compile(r"\\(.)", re.S)
+_BAD_ESCAPE = lazy_regex.compile(r"\\(.)", re.S)
 
 
 def _go_escape_error_at(raw):

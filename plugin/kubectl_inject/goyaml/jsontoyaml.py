@@ -8,8 +8,7 @@ or multi-line key is no "simple key" to go-yaml's scanner.
 """
 from __future__ import annotations
 
-import re
-
+from .. import lazy_regex
 from ..gostd.json import MarshalError, float_text, quote_string
 from .errors import YAMLError
 from .floatv import go_float_g
@@ -18,7 +17,7 @@ from .resolve import INT64_MIN, UINT64_MAX
 __all__ = ["number_text", "reread_string", "key_fails", "key_error"]
 
 # encoding/json leaves these characters raw, and go-yaml's reader refuses them.
-_JSON_RAW_CONTROL = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_JSON_RAW_CONTROL = lazy_regex.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _CONTROL_ERROR = "yaml: control characters are not allowed"
 
 

@@ -15,26 +15,9 @@ from __future__ import annotations
 import re
 import sys
 
+from .. import lazy_regex
+
 __all__ = ["pyyaml", "CParser"]
-
-
-class _PatternOnFirstUse:
-    """Stands for re.compile(*args): compiles on the first attribute looked up (.match,
-    .search, .pattern, ...) and hands everything to the compiled pattern from then on."""
-
-    __slots__ = ("_args", "_compiled")
-
-    def __init__(self, args):
-        self._args = args
-        self._compiled = None
-
-    def __getattr__(self, name):
-        if self._compiled is None:
-            self._compiled = _real_compile(*self._args)
-        return getattr(self._compiled, name)
-
-    def __repr__(self):
-        return f"{type(self).__name__}{self._args!r}"
 
 
 _real_compile = re.compile
@@ -43,7 +26,7 @@ _real_compile = re.compile
 def _compile_for_pyyaml(pattern, flags=0):
     caller = sys._getframe(1).f_globals.get("__name__", "")
     if caller == "yaml" or caller.startswith("yaml."):
-        return _PatternOnFirstUse((pattern, flags))
+        return lazy_regex.compile(pattern, flags)
     return _real_compile(pattern, flags)  # any other module imported meanwhile: as usual
 
 

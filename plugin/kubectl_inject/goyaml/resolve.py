@@ -9,8 +9,8 @@ anywhere).
 from __future__ import annotations
 
 import math
-import re
 
+from .. import lazy_regex
 from ..gostd.strconv import parse_float, parse_int
 from .errors import YAMLError
 
@@ -38,18 +38,18 @@ for _v, _words in (
     for _w in _words:
         _RESOLVE_MAP[_w] = _v
 
-_YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+_YAML_STYLE_FLOAT = lazy_regex.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_BASE60 = lazy_regex.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 
 # The texts strconv.ParseInt(s, 0, 64) takes once resolve.go has removed every "_": a base
 # prefix needs at least one digit after it ("0x" alone is octal "x", a syntax error), a
 # leading 0 means octal. ParseUint takes the same without the sign.
-_GO_INT = re.compile(r"([-+]?)(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z")
+_GO_INT = lazy_regex.compile(r"([-+]?)(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z")
 # strconv.ParseInt(s, 2, 64): no prefix, digits 0 and 1.
-_GO_BINARY = re.compile(r"([-+]?)[01]+\Z")
+_GO_BINARY = lazy_regex.compile(r"([-+]?)[01]+\Z")
 # strconv.ParseFloat's syntax for a text starting with ".": digits, an optional exponent, and
 # underscores only between digits (strconv's underscoreOK).
-_DOT_FLOAT = re.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")
+_DOT_FLOAT = lazy_regex.compile(r"\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?\Z")
 
 
 def _in_range(v, signed):
@@ -81,7 +81,7 @@ def _parse_finite_float(text):
     return None if math.isinf(f) else f
 
 
-_TS_RE = re.compile(
+_TS_RE = lazy_regex.compile(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
     r"(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,]([0-9]+))?"
     r"(Z|[-+][0-9]{2}:[0-9]{2})?)?\Z"

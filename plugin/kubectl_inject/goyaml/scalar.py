@@ -5,8 +5,8 @@ escapes of yaml_emitter_write_double_quoted_scalar."""
 from __future__ import annotations
 
 import functools
-import re
 
+from .. import lazy_regex
 from .jsontoyaml import reread_string
 from .resolve import resolves_to_non_string
 
@@ -19,12 +19,14 @@ BREAKS = "\r\n\x85\u2028\u2029"
 # \uff00-\ufffd. Spelled as the complement's ranges, not as [^...]: Python compiles a class with
 # long BMP ranges code point by code point (about 10 ms of every run's start-up), the complement
 # in about 1 ms; the two match exactly the same characters.
-_NOT_PRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe-\U0010ffff]")
-_HAS_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
-_BREAK_SPACE = re.compile("[\r\n\x85\u2028\u2029] ")
-_SPACE_BREAK = re.compile(" [\r\n\x85\u2028\u2029]")
-_BLOCK_IND_INNER = re.compile(":(?:[ \t]|\\Z)|[ \t\r\n\x85\u2028\u2029\x00]#")
-_SAFE_PLAIN = re.compile(r"[A-Za-z_/$(][A-Za-z0-9_./=+$()-]*\Z")
+_NOT_PRINTABLE = lazy_regex.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe-\U0010ffff]")
+# The same for ASCII text (most of it), a class that compiles in a few microseconds.
+_NOT_PRINTABLE_ASCII = lazy_regex.compile("[\x00-\x09\x0b-\x1f\x7f]")
+_HAS_BREAK = lazy_regex.compile("[\r\n\x85\u2028\u2029]")
+_BREAK_SPACE = lazy_regex.compile("[\r\n\x85\u2028\u2029] ")
+_SPACE_BREAK = lazy_regex.compile(" [\r\n\x85\u2028\u2029]")
+_BLOCK_IND_INNER = lazy_regex.compile(":(?:[ \t]|\\Z)|[ \t\r\n\x85\u2028\u2029\x00]#")
+_SAFE_PLAIN = lazy_regex.compile(r"[A-Za-z_/$(][A-Za-z0-9_./=+$()-]*\Z")
 
 
 def _analyze(s):
@@ -34,7 +36,7 @@ def _analyze(s):
     """
     if not s:
         return False, True, True, False
-    special = _NOT_PRINTABLE.search(s) is not None
+    special = (_NOT_PRINTABLE_ASCII if s.isascii() else _NOT_PRINTABLE).search(s) is not None
     line_breaks = _HAS_BREAK.search(s) is not None
     block_ind = False
     c0 = s[0]
@@ -62,8 +64,14 @@ def _analyze(s):
 # The characters yaml_emitter_write_double_quoted_scalar escapes: the unprintable ones (its
 # is_printable), line breaks, '"' and '\\'.
 # (The unprintable ones as the complement's ranges, as _NOT_PRINTABLE.)
-_ESCAPED = re.compile('[\x00-\x1f"\\\\\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]')
-needs_escape = _ESCAPED.match
+_ESCAPED = lazy_regex.compile('[\x00-\x1f"\\\\\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe-\U0010ffff]')
+_ESCAPED_ASCII = lazy_regex.compile('[\x00-\x1f"\\\\\x7f]')  # the same for ASCII text
+
+
+def needs_escape(ch):
+    """Whether yaml_emitter_write_double_quoted_scalar escapes the character ch."""
+    return (_ESCAPED_ASCII if ch.isascii() else _ESCAPED).match(ch) is not None
+
 
 _ESC = {
     0x00: "\\0", 0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v",
@@ -95,7 +103,7 @@ def _double_quoted_body(s):
     character."""
     if s.startswith("\ufeff"):
         return "".join([escape(ch) for ch in s])
-    return _ESCAPED.sub(_escape_match, s)
+    return (_ESCAPED_ASCII if s.isascii() else _ESCAPED).sub(_escape_match, s)
 
 
 @functools.lru_cache(maxsize=50000)

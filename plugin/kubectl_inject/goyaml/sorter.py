@@ -3,8 +3,9 @@ above everything else, runs of digits compared as numbers ("a2" < "a10")."""
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
+
+from .. import lazy_regex
 
 __all__ = ["sorted_keys"]
 
@@ -73,7 +74,7 @@ _cmp_key = functools.cmp_to_key(_key_cmp)
 # string comparison.
 _LETTER_UP = {c: c + 128 for c in range(65, 91)}
 _LETTER_UP.update({c: c + 128 for c in range(97, 123)})
-_FAST_KEY = re.compile(r"[\x00-\x2f\x3a-\x7f]*\Z")
+_FAST_KEY = lazy_regex.compile(r"[\x00-\x2f\x3a-\x7f]*\Z")
 
 
 def sorted_keys(d):

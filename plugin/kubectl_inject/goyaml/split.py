@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .. import lazy_regex
 from .errors import YAMLError
 
 __all__ = ["iter_documents", "split_documents"]
@@ -16,7 +17,7 @@ _GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u200
 
 # A line that starts with "---" (lines end at "\n" only, as bufio.ReadLine's do; re's "^" in
 # MULTILINE mode starts a line after "\n" and nowhere else).
-_SEPARATOR = re.compile(r"^---", re.MULTILINE)
+_SEPARATOR = lazy_regex.compile(r"^---", re.MULTILINE)
 
 
 def split_documents(text):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from .. import lazy_regex
 from ..gostd.strconv import quote
 from ..gostd.time import format_duration
 from ..gotypes.protojson import duration_nanos
@@ -28,8 +29,8 @@ def validate_proxy_config_annotation(value: str, version: str | None = None) -> 
     return None if err is None else str(err)
 
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_WILDCARD_LABEL = re.compile(r"^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$")
+_DNS1123_LABEL = lazy_regex.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_WILDCARD_LABEL = lazy_regex.compile(r"^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$")
 
 
 def _is_dns1123_label(value: str) -> bool:
