@@ -14,8 +14,8 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 # Layer of each top-level module or subpackage; a module may import its own layer or lower ones.
 LAYERS = {
-    # 0: Go's standard library behaviour, and regular expressions compiled on first use
-    "gostd": 0, "lazy_regex": 0,
+    # 0: Go's standard library behaviour; start-up helpers (patterns compiled on first use, the disk cache)
+    "gostd": 0, "lazy_regex": 0, "disk_cache": 0,
     # 1: Go libraries istioctl is built from
     "gotypes": 1, "gotemplate": 1, "goyaml": 1,
     # 2: Istio's configuration, names and template functions

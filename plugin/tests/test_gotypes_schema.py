@@ -103,3 +103,63 @@ def test_omitzero_is_recorded_from_apimachinery_v0_34():
         fields = schema.for_k8s_api(line).type_info("k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta")["fields"]
         return next(f for f in fields if f["json"] == "creationTimestamp").get("omitzero", False)
     assert [omitzero(l) for l in ("v0.30", "v0.33", "v0.34", "v0.35")] == [False, False, True, True]
+
+
+# ---------------------------------------------------------------- the schema kept in disk_cache
+
+def _schema_files(tmp_path):
+    paths = []
+    for name in schema.SCHEMA_FILES:
+        with open(f"{schema.SCHEMA_DIR}/{name}", encoding="utf-8") as f:
+            text = f.read()
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+def _entries(cache):
+    kind = cache / schema.CACHE_KIND
+    return sorted(kind.iterdir()) if kind.exists() else []
+
+
+def test_a_second_process_reads_the_schema_from_the_cache(tmp_path, monkeypatch):
+    from kubectl_inject import disk_cache
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(disk_cache.CACHE_ENV, str(cache))
+    paths = _schema_files(tmp_path)
+    first = schema.TypeSchema.from_files(paths)
+    assert len(_entries(cache)) == 1
+
+    def no_json(path):
+        raise AssertionError(f"read {path} although the cache has the schema")
+    monkeypatch.setattr(schema, "_read_json", no_json)
+    second = schema.TypeSchema.from_files(paths)
+    assert second.kinds() == first.kinds() and second.modules() == first.modules()
+    assert second.field_info(CONTAINER, "ports") == first.field_info(CONTAINER, "ports")
+
+
+def test_an_edited_schema_file_or_a_damaged_entry_is_read_again(tmp_path, monkeypatch):
+    from kubectl_inject import disk_cache
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(disk_cache.CACHE_ENV, str(cache))
+    paths = _schema_files(tmp_path)
+    schema.TypeSchema.from_files(paths)
+    # a changed file: a new key, and the change shows
+    text = open(paths[0], encoding="utf-8").read()
+    edited = text.replace('"v0.30.0"', '"v0.30.9"', 1)
+    assert edited != text
+    open(paths[0], "w", encoding="utf-8").write(edited)
+    assert schema.TypeSchema.from_files(paths).modules()["k8s.io/api"] == "v0.30.9"
+    assert len(_entries(cache)) == 2
+    # a damaged entry: the files are read instead
+    for entry in _entries(cache):
+        entry.write_bytes(b"not a pickle")
+    assert schema.TypeSchema.from_files(paths).modules()["k8s.io/api"] == "v0.30.9"
+
+
+def test_with_the_cache_off_nothing_is_written(tmp_path, monkeypatch):
+    from kubectl_inject import disk_cache
+    monkeypatch.setenv(disk_cache.CACHE_ENV, "off")
+    paths = _schema_files(tmp_path)
+    assert schema.TypeSchema.from_files(paths).modules()["k8s.io/api"] == "v0.30.0"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(schema.SCHEMA_FILES)

@@ -17,7 +17,7 @@ DATA = {"Values": {}, "ObjectMeta": {"Name": "x"}}
 @pytest.fixture()
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv(template_cache.CACHE_ENV, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+    return tmp_path / "cache" / "templates"  # (disk_cache: each kind of entry in its own directory)
 
 
 def test_a_second_parse_reads_the_trees_instead_of_parsing(cache, monkeypatch):
@@ -33,7 +33,7 @@ def test_a_second_parse_reads_the_trees_instead_of_parsing(cache, monkeypatch):
     # the same trees execute to the same text
     simple = {"x": "{{ .ObjectMeta.Name }}-{{ with .Values.missing }}y{{ end }}"}
     monkeypatch.undo()
-    monkeypatch.setenv(template_cache.CACHE_ENV, str(cache))
+    monkeypatch.setenv(template_cache.CACHE_ENV, str(cache.parent))
     fresh = load_config.parse_templates(simple)["x"].execute(DATA)
     cached = load_config.parse_templates(simple)["x"].execute(DATA)
     assert fresh == cached == "x-"

@@ -1,0 +1,81 @@
+"""Values kept on disk between runs, so that a fresh process need not compute them again: the
+parse trees of Istio's templates (template_cache) and the Go type schema (gotypes.schema).
+
+A one-Pod run is mostly start-up, and these are its largest repeatable pieces. Each value is
+stored under a key its owner derives from everything the value depends on (a digest), so a
+change of any input gives a new key and old entries are simply never read again.
+
+Best effort by design: a cache that cannot be read or written (no home directory, read-only
+disk, a damaged file) is the same as no cache. Location: $KUBECTL_INJECT_CACHE_DIR, else
+$XDG_CACHE_HOME/kubectl-inject, else ~/.cache/kubectl-inject; KUBECTL_INJECT_CACHE_DIR=off turns
+it off. Each kind of value has a subdirectory of its own; entries are pickles written atomically
+in the user's own cache directory (as Python's own __pycache__ is).
+"""
+from __future__ import annotations
+
+import os
+# _pickle, pickle's C implementation (what pickle.load/dump run anyway): pickle.py's own module
+# code costs every run start-up time
+import _pickle as pickle
+
+# SHA-256 from CPython's own module where it exists: `hashlib` first loads OpenSSL, several
+# milliseconds of every run's start-up (the same digest either way).
+try:
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        from hashlib import sha256
+
+__all__ = ["CACHE_ENV", "sha256", "directory", "entry_path", "load", "store"]
+
+CACHE_ENV = "KUBECTL_INJECT_CACHE_DIR"
+
+
+def directory() -> str | None:
+    """The cache's root directory, or None when the cache is off."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None:
+        return None if configured in ("", "off") else configured
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "kubectl-inject")
+
+
+def entry_path(kind: str, key: str) -> str | None:
+    """Where the entry `key` of this kind lives (whether or not it exists), or None."""
+    root = directory()
+    return None if root is None else os.path.join(root, kind, key + ".pickle")
+
+
+def load(kind: str, key: str):
+    """The value stored under key, or None (absent, unreadable or damaged: compute it instead)."""
+    path = entry_path(kind, key)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:
+        return None
+
+
+def store(kind: str, key: str, value) -> None:
+    """Keep value under key: written to a temporary file, then renamed into place, so a reader
+    sees a whole entry or none; any failure leaves the cache as it was."""
+    path = entry_path(kind, key)
+    if path is None:
+        return
+    try:
+        import tempfile  # lazy: only a run that computed something writes, and start-up time counts
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=5)  # pickle.HIGHEST_PROTOCOL since Python 3.8
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception:  # a cache we cannot write is no cache
+        return
