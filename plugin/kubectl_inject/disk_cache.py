@@ -28,9 +28,24 @@ except ImportError:
     except ImportError:
         from hashlib import sha256
 
-__all__ = ["CACHE_ENV", "sha256", "directory", "entry_path", "load", "store"]
+__all__ = ["CACHE_ENV", "sha256", "files_key", "directory", "entry_path", "load", "store"]
 
 CACHE_ENV = "KUBECTL_INJECT_CACHE_DIR"
+
+
+def files_key(label: bytes, paths) -> str | None:
+    """A key that changes when any of these files does: a digest of label and each file's path,
+    size and modification time (what Python's own bytecode cache checks; no need to read them).
+    None when one cannot be looked at: then the caller reads the files, and fails, as usual."""
+    digest = sha256(label + b"\0")
+    try:
+        for path in paths:
+            st = os.stat(path)
+            stamp = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0"
+            digest.update(stamp.encode("utf-8", "surrogatepass"))
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def directory() -> str | None:

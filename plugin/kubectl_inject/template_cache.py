@@ -17,7 +17,7 @@ from .disk_cache import CACHE_ENV, sha256
 __all__ = ["CACHE_ENV", "cache_dir", "stored", "load", "store"]
 
 KIND = "templates"
-FORMAT = b"kubectl-inject template trees 1\0"
+FORMAT = b"kubectl-inject template trees 2"
 
 
 def cache_dir() -> str | None:
@@ -27,19 +27,24 @@ def cache_dir() -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _parser_fingerprint() -> bytes:
-    """sha256 over gotemplate's source: a changed parser never reads trees of the old one."""
-    digest = sha256(FORMAT)
+def _parser_fingerprint() -> bytes | None:
+    """What identifies gotemplate's source (its files' paths, sizes and modification times): a
+    changed parser never reads trees of the old one. None (no caching) where they cannot be
+    looked at."""
     package = os.path.dirname(os.path.abspath(gotemplate.__file__))
-    for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
-            with open(os.path.join(package, name), "rb") as f:
-                digest.update(name.encode() + b"\0" + f.read())
-    return digest.digest()
+    try:
+        names = sorted(os.listdir(package))
+    except OSError:
+        return None
+    key = disk_cache.files_key(FORMAT, [os.path.join(package, n) for n in names if n.endswith(".py")])
+    return key.encode() if key else None
 
 
-def _key(name: str, text: str, funcs: dict) -> str:
-    digest = sha256(_parser_fingerprint())
+def _key(name: str, text: str, funcs: dict) -> str | None:
+    fingerprint = _parser_fingerprint()
+    if fingerprint is None:
+        return None
+    digest = sha256(fingerprint)
     for part in (name, text, "\0".join(sorted(funcs))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0\1")
     return digest.hexdigest()
@@ -49,15 +54,19 @@ def stored(name: str, text: str, funcs: dict) -> bool:
     """Whether the cache holds trees for this template. Entries are written only after a
     successful parse of exactly this text with these functions, so a stored template is known
     to parse without reading it."""
-    path = disk_cache.entry_path(KIND, _key(name, text, funcs))
-    return path is not None and os.path.isfile(path)
+    key = _key(name, text, funcs)
+    path = key and disk_cache.entry_path(KIND, key)
+    return bool(path) and os.path.isfile(path)
 
 
 def load(name: str, text: str, funcs: dict) -> dict | None:
     """The parse trees stored for this template, or None."""
-    trees = disk_cache.load(KIND, _key(name, text, funcs))
+    key = _key(name, text, funcs)
+    trees = key and disk_cache.load(KIND, key)
     return trees if isinstance(trees, dict) else None
 
 
 def store(name: str, text: str, funcs: dict, trees: dict) -> None:
-    disk_cache.store(KIND, _key(name, text, funcs), trees)
+    key = _key(name, text, funcs)
+    if key:
+        disk_cache.store(KIND, key, trees)

@@ -69,3 +69,26 @@ def test_no_usable_cache_directory_is_no_cache(tmp_path, monkeypatch):
     assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 2}) == "2"
     monkeypatch.setenv(template_cache.CACHE_ENV, "off")
     assert template_cache.cache_dir() is None
+
+
+def test_files_key_changes_with_any_file_and_is_none_for_a_missing_one(tmp_path):
+    from kubectl_inject import disk_cache
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("x = 1\n")
+    b.write_text("y = 2\n")
+    first = disk_cache.files_key(b"label", [a, b])
+    assert first == disk_cache.files_key(b"label", [a, b])
+    assert first != disk_cache.files_key(b"other", [a, b])
+    b.write_text("y = 22\n")  # another size
+    second = disk_cache.files_key(b"label", [a, b])
+    assert second != first
+    os.utime(a, ns=(0, 12345))  # same size, another modification time
+    assert disk_cache.files_key(b"label", [a, b]) not in (first, second)
+    assert disk_cache.files_key(b"label", [a, tmp_path / "gone.py"]) is None
+
+
+def test_no_parser_fingerprint_is_no_cache(cache, monkeypatch):
+    monkeypatch.setattr(template_cache, "_parser_fingerprint", lambda: None)
+    load_config.parse_templates({"t": "{{ .A }}"})
+    assert not cache.exists()
+    assert template_cache.load("t", "{{ .A }}", load_config.istio_template_funcs()) is None

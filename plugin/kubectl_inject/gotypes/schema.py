@@ -138,21 +138,6 @@ def _fold(s: str) -> str:
 CACHE_KIND = "types"
 
 
-def _files_key(paths) -> str | None:
-    """The cache key of these schema files: their paths, sizes and modification times (what
-    Python's own bytecode cache checks), so an edited file is read again. None when one cannot
-    be looked at: then the files are read, and fail, as usual."""
-    digest = disk_cache.sha256(b"kubectl-inject type schema 1\0")
-    try:
-        for path in paths:
-            st = os.stat(path)
-            stamp = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0"
-            digest.update(stamp.encode("utf-8", "surrogatepass"))
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
 def _read_json(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -178,7 +163,7 @@ class TypeSchema:
         """The schema of these files merged in order. Kept in disk_cache too: unpickling is
         about three times as fast as parsing the JSON (some 4 ms of a one-Pod run)."""
         paths = list(paths)
-        key = _files_key(paths)
+        key = disk_cache.files_key(b"kubectl-inject type schema 1", paths)
         merged = disk_cache.load(CACHE_KIND, key) if key else None
         if not (isinstance(merged, dict) and merged.keys() == {"types", "kinds", "modules"}):
             merged = {"types": {}, "kinds": {}, "modules": {}}
