@@ -125,9 +125,11 @@ _MISSING = object()
 
 
 class _Ctx:
-    __slots__ = ("stack", "struct", "saved", "dropped")
+    __slots__ = ("stack", "struct", "saved", "dropped", "types")
 
     def __init__(self, dropped: list | None = None):
+        # The schema in force, looked up once: the round trip resolves a type for every value.
+        self.types = schema.current()
         self.stack: list[str] = []
         self.struct = ""
         self.saved: TypeError | None = None
@@ -271,7 +273,7 @@ def _format_time(dt: _dt.datetime, micro: bool) -> str | None:
 
 def _decode(v, tref: str, ctx: _Ctx, coerce: bool = True):
     """Decode JSON-ish v into type tref; returns the Go model or _NOCHANGE."""
-    r = schema.resolve(tref)
+    r = ctx.types.resolve(tref)
     k = r.kind
     if k == "pointer":
         if v is None:
@@ -279,7 +281,7 @@ def _decode(v, tref: str, ctx: _Ctx, coerce: bool = True):
         # sigs.k8s.io/yaml looks through pointers for the string coercion
         return _decode(v, tref[1:], ctx, coerce)
     if k == "named":
-        under = schema.resolve(r.underlying)
+        under = ctx.types.resolve(r.underlying)
         return _decode_composite(v, r.underlying, under, tref, ctx)
     if k in ("slice", "map", "bytes"):
         return _decode_composite(v, tref, r, tref, ctx)
@@ -304,27 +306,27 @@ def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
             return v
         if coerce and isinstance(v, (bool, int, float)):
             return _coerce_scalar_to_string(v)
-        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
+        return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
     if basic == "bool":
         if isinstance(v, bool):
             return v
-        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
+        return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
     if basic in _INT_RANGES:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
+            return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
         text = _number_text(v)
         lo, hi = _INT_RANGES[basic]
         if not re.fullmatch(r"-?\d+", text) or not (lo <= int(text) <= hi):
-            return ctx.type_error("number " + text, schema.go_type_string(tref))
+            return ctx.type_error("number " + text, ctx.types.go_type_string(tref))
         return int(text)
     if basic in _FLOATS:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
+            return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
         f = float(v)
         if basic == "float32":
             f32 = to_float32(f)
             if math.isinf(f32) and not math.isinf(f):   # out of float32's range
-                return ctx.type_error("number " + _number_text(v), schema.go_type_string(tref))
+                return ctx.type_error("number " + _number_text(v), ctx.types.go_type_string(tref))
             f = f32
         return f
     raise builtins.TypeError(f"unsupported basic type {basic}")
@@ -346,27 +348,27 @@ def _decode_composite(v, uref: str, r, display_ref: str, ctx: _Ctx):
                 d = _decode_basic(x, "uint8", "uint8", ctx, False)
                 out.append(0 if d is _NOCHANGE else d)
             return bytes(out)
-        return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
+        return ctx.type_error(_json_kind(v), ctx.types.go_type_string(display_ref))
     if r.kind == "slice":
         if not isinstance(v, (list, tuple)):
-            return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
+            return ctx.type_error(_json_kind(v), ctx.types.go_type_string(display_ref))
         elem = uref[2:]
         out = []
         for x in v:
             d = _decode(x, elem, ctx)
             if d is _NOCHANGE:
-                d = _zero_model(elem)
+                d = _zero_model(elem, ctx.types)
             out.append(d)
         return out
     if r.kind == "map":
         if not isinstance(v, dict):
-            return ctx.type_error(_json_kind(v), schema.go_type_string(display_ref))
+            return ctx.type_error(_json_kind(v), ctx.types.go_type_string(display_ref))
         elem = uref[len("map[string]"):]
         out = {}
         for key, x in _sorted_items(v):
             d = _decode(x, elem, ctx)
             if d is _NOCHANGE:
-                d = _zero_model(elem) if key not in out else out[key]
+                d = _zero_model(elem, ctx.types) if key not in out else out[key]
             out[key] = d
         return out
     raise builtins.TypeError(f"not a composite type: {uref}")
@@ -379,11 +381,11 @@ def _decode_struct(v, tref: str, r, ctx: _Ctx):
         raise NotImplementedError(
             f"{tref} is a protobuf message: its JSON form is protojson, not encoding/json")
     if not isinstance(v, dict):
-        return ctx.type_error(_json_kind(v), schema.go_type_string(tref))
+        return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
     model: dict = {}
     struct_short = schema.short_name(tref)
     for key, x in _sorted_items(v):
-        f = schema.lookup_json_key(r.name, key)
+        f = ctx.types.lookup_json_key(r.name, key)
         if f is None:
             # encoding/json ignores a field the struct does not have: it is lost on the way out.
             if ctx.dropped is not None:
@@ -398,7 +400,7 @@ def _decode_struct(v, tref: str, r, ctx: _Ctx):
         if d is _NOCHANGE:
             continue
         prev = model.get(f.json, _MISSING)
-        if isinstance(prev, dict) and isinstance(d, dict) and _is_merging(f.type):
+        if isinstance(prev, dict) and isinstance(d, dict) and _is_merging(f.type, ctx.types):
             merged = dict(prev)
             merged.update(d)
             d = merged
@@ -406,11 +408,11 @@ def _decode_struct(v, tref: str, r, ctx: _Ctx):
     return model
 
 
-def _is_merging(tref: str) -> bool:
+def _is_merging(tref: str, types) -> bool:
     """Decoding twice into the same struct or map merges (slices are replaced)."""
     while tref.startswith("*"):
         tref = tref[1:]
-    r = schema.resolve(schema.unwrap(tref))
+    r = types.resolve(types.unwrap(tref))
     return r.kind in ("struct", "map")
 
 
@@ -445,8 +447,8 @@ def _decode_special(v, tref: str, ctx: _Ctx):
 # ---------------------------------------------------------------- zero and encode
 
 
-def _zero_model(tref: str):
-    r = schema.resolve(tref)
+def _zero_model(tref: str, types):
+    r = types.resolve(tref)
     k = r.kind
     if k in ("pointer", "slice", "map", "bytes", "interface", "named"):
         return None
@@ -472,8 +474,8 @@ def _zero_model(tref: str):
     return 0
 
 
-def _is_empty(val, tref: str) -> bool:
-    r = schema.resolve(tref)
+def _is_empty(val, tref: str, types) -> bool:
+    r = types.resolve(tref)
     k = r.kind
     if k in ("pointer", "interface"):
         return val is None
@@ -486,45 +488,45 @@ def _is_empty(val, tref: str) -> bool:
     return val == 0 or val == ""
 
 
-def _struct_plan(tref: str) -> list:
+def _struct_plan(tref: str, types) -> list:
     """Per struct type, computed once: each field with what an absent value encodes to.
 
     Encoding every absent field's zero value for every object dominated the run time of a
     1,000-Deployment manifest; the zero encodings never change for one schema, so they are
     cached with it (releases differ in their types).
     """
-    plans = schema.current().derived.setdefault("typed.struct_plans", {})
+    plans = types.derived.setdefault("typed.struct_plans", {})
     plan = plans.get(tref)
     if plan is None:
         plan = []
-        for f in schema.struct_fields(tref):
-            zero = _zero_model(f.type)
-            emit_missing = not (f.omitempty and _is_empty(zero, f.type))
+        for f in types.struct_fields(tref):
+            zero = _zero_model(f.type, types)
+            emit_missing = not (f.omitempty and _is_empty(zero, f.type, types))
             plan.append((f.json, f.type, f.omitempty, emit_missing,
-                         _encode(zero, f.type) if emit_missing else None))
+                         _encode(zero, f.type, types) if emit_missing else None))
         plans[tref] = plan
     return plan
 
 
-def _encode(val, tref: str):
-    r = schema.resolve(tref)
+def _encode(val, tref: str, types):
+    r = types.resolve(tref)
     k = r.kind
     if k == "pointer":
-        return None if val is None else _encode(val, tref[1:])
+        return None if val is None else _encode(val, tref[1:], types)
     if k == "named":
-        return _encode(val, r.underlying)
+        return _encode(val, r.underlying, types)
     if k == "bytes":
         return None if val is None else base64.b64encode(val).decode("ascii")
     if k == "slice":
         if val is None:
             return None
         elem = tref[2:]
-        return [_encode(x, elem) for x in val]
+        return [_encode(x, elem, types) for x in val]
     if k == "map":
         if val is None:
             return None
         elem = tref[len("map[string]"):]
-        return {key: _encode(x, elem) for key, x in val.items()}
+        return {key: _encode(x, elem, types) for key, x in val.items()}
     if k == "interface":
         return val
     if k == "special":
@@ -534,15 +536,15 @@ def _encode(val, tref: str):
     if k == "struct":
         out = {}
         get = val.get if val else None
-        for json_name, ftype, omitempty, emit_missing, zero_json in _struct_plan(tref):
+        for json_name, ftype, omitempty, emit_missing, zero_json in _struct_plan(tref, types):
             x = get(json_name, _MISSING) if get is not None else _MISSING
             if x is _MISSING:
                 if emit_missing:
                     out[json_name] = copy.deepcopy(zero_json) if isinstance(zero_json, (dict, list)) else zero_json
                 continue
-            if omitempty and _is_empty(x, ftype):
+            if omitempty and _is_empty(x, ftype, types):
                 continue
-            out[json_name] = _encode(x, ftype)
+            out[json_name] = _encode(x, ftype, types)
         return out
     if isinstance(val, float):
         # the YAML printer reads an integral float64 back as an integer
@@ -570,8 +572,8 @@ def normalize(value, type_ref: str, dropped: list | None = None):
     if ctx.saved is not None:
         raise ctx.saved
     if model is _NOCHANGE:
-        model = _zero_model(type_ref)
-    return _encode(model, type_ref)
+        model = _zero_model(type_ref, ctx.types)
+    return _encode(model, type_ref, ctx.types)
 
 
 def go_ordered(value, type_ref: str):
@@ -615,7 +617,8 @@ def _sort_generic(val):
 
 def zero_json(type_ref: str):
     """What json.Marshal prints for the zero value of type_ref."""
-    return _encode(_zero_model(type_ref), type_ref)
+    types = schema.current()
+    return _encode(_zero_model(type_ref, types), type_ref, types)
 
 
 def object_type(api_version: str, kind: str) -> str | None:
