@@ -178,6 +178,17 @@ def main() -> int:
             sys.exit(f"bench: {err}")
         lines.append(row(f"single Pod, offline config files ({args.repeat} runs each)", a, b))
         print(lines[-1], flush=True)
+        # The same with kubectl inject's disk cache off (parse trees and type schema computed
+        # again by every run): what a first run ever costs, and what the cache is worth.
+        try:
+            a, b = side_by_side([KUBECTL_INJECT, *files, "-f", pod], [*istioctl, *files, "-f", pod],
+                                dict(offline_env, KUBECTL_INJECT_CACHE_DIR="off"), args.repeat,
+                                "the single Pod, cache off")
+        except RunFailed as err:
+            sys.exit(f"bench: {err}")
+        lines.append(row(f"single Pod, offline config files, kubectl inject's disk cache off "
+                         f"({args.repeat} runs each)", a, b))
+        print(lines[-1], flush=True)
 
         # Cluster mode second, while this process is small: a child's peak RSS (ru_maxrss) starts
         # at its parent's size when it is forked, so after the bulk runs it would show this
@@ -222,6 +233,9 @@ Measured on {today} on the project's 2-core machine by `make bench` (bench/bench
 of that release for both tools, runs interleaved, outputs compared on every run (all identical).
 Ratio = kubectl inject / istioctl (below 1: kubectl inject is faster). CPU ratio: user+sys time.
 The machine is shared and noisy: read the ratios, not the absolute times.
+kubectl inject keeps parsed templates and the type schema in its disk cache between runs (the first
+run of a series fills it; one row has the cache off); bulk inputs of 8 documents or more use two
+processes on this 2-core machine (CPU ratio: both processes' time).
 How time and peak memory grow with the input, 1 to 100 MiB: [benchmarks-scale.md](benchmarks-scale.md)
 (`make bench-scale`).
 
