@@ -10,7 +10,7 @@ Inputs, each generated at 1, 10 and 100 MiB (--sizes):
                      that 100 MiB (about 1,600 Deployments) takes minutes, not hours
   small Deployments  a stream of inject_testkit's deployment(i) as they are (about 0.7 KiB:
                      1 MiB is about 1,500 of them); 1 and 10 MiB by default (--small-sizes),
-                     100 MiB would take about an hour per tool here
+                     100 MiB would take about ten minutes per tool here
   single Pod         one Pod whose container has an `env` list of the size asked for; 1, 10 and
                      30 MiB (--pod-sizes), as kubectl inject refuses a document over 32 MiB;
                      a 100 MiB Pod is run too, to show that it is refused at once
@@ -62,9 +62,14 @@ def env_entries(start: int, count: int, indent: str) -> str:
                    for j in range(start, start + count))
 
 
+def small_deployment(i: int) -> str:
+    """deployment(i) as a document of a stream."""
+    return deployment(i) + "---\n"
+
+
 def big_deployment(i: int, doc_bytes: int) -> str:
     """deployment(i) with an env list in its app container bringing it to about doc_bytes."""
-    text = deployment(i) + "---\n"
+    text = small_deployment(i)
     anchor = "        ports:\n"
     one = len(env_entries(0, 1, "        "))
     count = max(1, (doc_bytes - len(text)) // one)
@@ -282,7 +287,7 @@ def main() -> int:
                 for mib in sizes(args.sizes)])
         if sizes(args.small_sizes):
             series("small Deployments (bench_inject.py's, about 0.7 KiB each)", "Deployments",
-                   [(mib, lambda p, n: f"{write_stream(p, n, lambda i: deployment(i) + "---\n"):,} Deployments")
+                   [(mib, lambda p, n: f"{write_stream(p, n, small_deployment):,} Deployments")
                     for mib in sizes(args.small_sizes)])
         pods = [(mib, lambda p, n: f"one Pod, {write_pod(p, n):,} env entries") for mib in sizes(args.pod_sizes)]
         if args.refused_pod_mib:
