@@ -14,16 +14,10 @@ import os
 from . import disk_cache, gotemplate
 from .disk_cache import CACHE_ENV, sha256
 
-__all__ = ["CACHE_ENV", "cache_dir", "stored", "load", "store"]
+__all__ = ["CACHE_ENV", "stored", "load", "store"]
 
 KIND = "templates"
 FORMAT = b"kubectl-inject template trees 2"
-
-
-def cache_dir() -> str | None:
-    """Where template entries live, or None when the cache is off."""
-    root = disk_cache.directory()
-    return None if root is None else os.path.join(root, KIND)
 
 
 @functools.lru_cache(maxsize=1)

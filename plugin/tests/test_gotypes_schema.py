@@ -1,6 +1,7 @@
 """The generated Go type schema and its lookups."""
 import pytest
 
+from kubectl_inject import disk_cache
 from kubectl_inject.gotypes import schema
 
 CONTAINER = "k8s.io/api/core/v1.Container"
@@ -117,15 +118,18 @@ def _schema_files(tmp_path):
     return paths
 
 
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(disk_cache.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 def _entries(cache):
     kind = cache / schema.CACHE_KIND
     return sorted(kind.iterdir()) if kind.exists() else []
 
 
-def test_a_second_process_reads_the_schema_from_the_cache(tmp_path, monkeypatch):
-    from kubectl_inject import disk_cache
-    cache = tmp_path / "cache"
-    monkeypatch.setenv(disk_cache.CACHE_ENV, str(cache))
+def test_a_second_process_reads_the_schema_from_the_cache(tmp_path, cache, monkeypatch):
     paths = _schema_files(tmp_path)
     first = schema.TypeSchema.from_files(paths)
     assert len(_entries(cache)) == 1
@@ -138,10 +142,7 @@ def test_a_second_process_reads_the_schema_from_the_cache(tmp_path, monkeypatch)
     assert second.field_info(CONTAINER, "ports") == first.field_info(CONTAINER, "ports")
 
 
-def test_an_edited_schema_file_or_a_damaged_entry_is_read_again(tmp_path, monkeypatch):
-    from kubectl_inject import disk_cache
-    cache = tmp_path / "cache"
-    monkeypatch.setenv(disk_cache.CACHE_ENV, str(cache))
+def test_an_edited_schema_file_or_a_damaged_entry_is_read_again(tmp_path, cache):
     paths = _schema_files(tmp_path)
     schema.TypeSchema.from_files(paths)
     # a changed file: a new key, and the change shows
@@ -158,7 +159,6 @@ def test_an_edited_schema_file_or_a_damaged_entry_is_read_again(tmp_path, monkey
 
 
 def test_with_the_cache_off_nothing_is_written(tmp_path, monkeypatch):
-    from kubectl_inject import disk_cache
     monkeypatch.setenv(disk_cache.CACHE_ENV, "off")
     paths = _schema_files(tmp_path)
     assert schema.TypeSchema.from_files(paths).modules()["k8s.io/api"] == "v0.30.0"

@@ -38,7 +38,8 @@ ASCII = [chr(c) for c in range(0x80)]
 
 def _styles_and_escapes():
     texts = ["a" + c + "b" for c in ASCII] + [c for c in ASCII] + [" " + c for c in ASCII]
-    return ([scalar._choose_style(t) for t in texts], [scalar.needs_escape(c) for c in ASCII],
+    return ([scalar._choose_style(t) for t in texts],
+            [scalar.escape_pattern(c).match(c) is not None for c in ASCII],
             [scalar._double_quoted_body(t) for t in texts])
 
 

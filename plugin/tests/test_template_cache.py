@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kubectl_inject import load_config, template_cache
+from kubectl_inject import disk_cache, load_config, template_cache
 from kubectl_inject.config_source import builtin_texts
 from kubectl_inject.errors import InjectError
 
@@ -68,11 +68,10 @@ def test_no_usable_cache_directory_is_no_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(template_cache.CACHE_ENV, str(blocker / "cache"))  # under a file: unusable
     assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 2}) == "2"
     monkeypatch.setenv(template_cache.CACHE_ENV, "off")
-    assert template_cache.cache_dir() is None
+    assert disk_cache.directory() is None
 
 
 def test_files_key_changes_with_any_file_and_is_none_for_a_missing_one(tmp_path):
-    from kubectl_inject import disk_cache
     a, b = tmp_path / "a.py", tmp_path / "b.py"
     a.write_text("x = 1\n")
     b.write_text("y = 2\n")

@@ -5,7 +5,7 @@ style scalar.py chooses, folded at 80 columns."""
 from __future__ import annotations
 
 from .jsontoyaml import key_error, key_fails, number_text
-from .scalar import BREAKS, LITERAL, PLAIN, SINGLE, escape, needs_escape, string_style
+from .scalar import BREAKS, LITERAL, PLAIN, SINGLE, escape, escape_pattern, string_style
 from .sorter import sorted_keys
 
 __all__ = ["dump"]
@@ -222,6 +222,7 @@ class _Emitter:
         self.write('"', True)
         spaces = False
         bom = s.startswith("\ufeff")
+        needs_escape = escape_pattern(s).match
         n = len(s)
         for i, ch in enumerate(s):
             if bom or needs_escape(ch):
