@@ -13,6 +13,7 @@ in the user's own cache directory (as Python's own __pycache__ is).
 """
 from __future__ import annotations
 
+import io  # (loaded by every Python start: importing it costs nothing)
 import os
 # _pickle, pickle's C implementation (what pickle.load/dump run anyway): pickle.py's own module
 # code costs every run start-up time
@@ -28,7 +29,8 @@ except ImportError:
     except ImportError:
         from hashlib import sha256
 
-__all__ = ["CACHE_ENV", "sha256", "files_key", "directory", "entry_path", "load", "store"]
+__all__ = ["CACHE_ENV", "sha256", "files_key", "directory", "entry_path", "load", "store", "pack",
+           "unpack"]
 
 CACHE_ENV = "KUBECTL_INJECT_CACHE_DIR"
 
@@ -94,3 +96,40 @@ def store(kind: str, key: str, value) -> None:
             raise
     except Exception:  # a cache we cannot write is no cache
         return
+
+
+class _Packer(pickle.Pickler):
+    def __init__(self, file, shared):
+        super().__init__(file, protocol=5)
+        self.shared = shared
+
+    def persistent_id(self, obj):
+        return 0 if obj is self.shared else None  # 0: "the shared object", not copied
+
+
+class _Unpacker(pickle.Unpickler):
+    def __init__(self, file, shared):
+        super().__init__(file)
+        self.shared = shared
+
+    def persistent_load(self, pid):
+        return self.shared
+
+
+def pack(value, shared=None) -> bytes:
+    """value as bytes, for an entry whose parts are read one at a time (unpack): a run then
+    pays only for the parts it uses. References to `shared` (an object the parts have in
+    common, such as the parse tree their nodes point to) are kept as references: unpack puts
+    the object it is given in their place."""
+    if shared is None:
+        return pickle.dumps(value, protocol=5)
+    buffer = io.BytesIO()
+    _Packer(buffer, shared).dump(value)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, shared=None):
+    """A part made by pack (with the same kind of shared object, if it had one)."""
+    if shared is None:
+        return pickle.loads(data)
+    return _Unpacker(io.BytesIO(data), shared).load()

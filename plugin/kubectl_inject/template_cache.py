@@ -5,6 +5,9 @@ parsing, done again by every fresh process). The parse trees depend only on the 
 the names of the functions the template may call (parsing checks them) and our parser's code, so
 they are cached under a key made of exactly those: any change to the text, the function map or
 gotemplate's source gives a new key, and old entries are simply never read again.
+
+Within an entry, the bodies of the templates' branches are packed on their own (DeferredList)
+and unpacked when a branch first runs: a Pod takes few of the sidecar template's branches.
 """
 from __future__ import annotations
 
@@ -13,24 +16,85 @@ import os
 
 from . import disk_cache, gotemplate
 from .disk_cache import CACHE_ENV, sha256
+from .gotemplate.nodes import BranchNode, ListNode
 
-__all__ = ["CACHE_ENV", "stored", "load", "store"]
+__all__ = ["CACHE_ENV", "stored", "load", "store", "DeferredList"]
 
 KIND = "templates"
-FORMAT = b"kubectl-inject template trees 2"
+FORMAT = b"kubectl-inject template trees 3"
+# A branch body smaller than this (pickled) stays in its parent: unpacking has a cost of its own.
+DEFER_AT_BYTES = 256
+
+
+class DeferredList(ListNode):
+    """A branch's body ({{if}}, {{range}}, {{with}}, {{else}}) as the cache keeps it: packed,
+    and unpacked the first time its nodes are looked at. A Pod's run takes few of a template's
+    branches (gotemplate compiles a branch when it first runs), so most bodies are never
+    unpacked. Otherwise a ListNode like any other (str(), .nodes)."""
+
+    __slots__ = ("packed",)
+
+    def __getattr__(self, name):  # only for an attribute not set: .nodes before the first look
+        if name != "nodes":
+            raise AttributeError(name)
+        self.nodes = disk_cache.unpack(self.packed, shared=self.tree)
+        return self.nodes
+
+    def __reduce__(self):  # (pickle's default would look at .nodes, and so unpack them)
+        return _deferred_list, (self.pos, self.tree, self.packed)
+
+
+def _deferred_list(pos, tree, packed) -> DeferredList:
+    deferred = DeferredList(pos, tree)
+    del deferred.nodes  # (set by ListNode's constructor)
+    deferred.packed = packed
+    return deferred
+
+
+def _deferred(lst: ListNode | None) -> ListNode | None:
+    """lst with the bodies of its branches deferred, innermost first; lst itself deferred too
+    when it is large enough."""
+    if lst is None:
+        return None
+    for node in lst.nodes:
+        if isinstance(node, BranchNode):
+            node.list = _deferred(node.list)
+            node.else_list = _deferred(node.else_list)
+        elif isinstance(node, ListNode):
+            _deferred(node)
+    packed = disk_cache.pack(lst.nodes, shared=lst.tree)
+    if len(packed) < DEFER_AT_BYTES:
+        return lst
+    return _deferred_list(lst.pos, lst.tree, packed)
+
+
+def _with_deferred_branches(trees: dict) -> dict:
+    """A copy of the trees (the caller's stay as they are) whose branch bodies are deferred."""
+    copies = disk_cache.unpack(disk_cache.pack(trees))
+    for tree in copies.values():
+        if tree.root is not None:
+            for node in tree.root.nodes:
+                if isinstance(node, BranchNode):
+                    node.list = _deferred(node.list)
+                    node.else_list = _deferred(node.else_list)
+                elif isinstance(node, ListNode):
+                    _deferred(node)
+    return copies
 
 
 @functools.lru_cache(maxsize=1)
 def _parser_fingerprint() -> bytes | None:
-    """What identifies gotemplate's source (its files' paths, sizes and modification times): a
-    changed parser never reads trees of the old one. None (no caching) where they cannot be
-    looked at."""
+    """What identifies gotemplate's source and the way entries are packed (the files' paths,
+    sizes and modification times of gotemplate, this module and disk_cache): a changed parser
+    never reads trees of the old one, nor a changed DeferredList bodies packed by the old one.
+    None (no caching) where they cannot be looked at."""
     package = os.path.dirname(os.path.abspath(gotemplate.__file__))
     try:
         names = sorted(os.listdir(package))
     except OSError:
         return None
-    key = disk_cache.files_key(FORMAT, [os.path.join(package, n) for n in names if n.endswith(".py")])
+    files = [os.path.join(package, n) for n in names if n.endswith(".py")]
+    key = disk_cache.files_key(FORMAT, files + [__file__, disk_cache.__file__])
     return key.encode() if key else None
 
 
@@ -63,4 +127,4 @@ def load(name: str, text: str, funcs: dict) -> dict | None:
 def store(name: str, text: str, funcs: dict, trees: dict) -> None:
     key = _key(name, text, funcs)
     if key:
-        disk_cache.store(KIND, key, trees)
+        disk_cache.store(KIND, key, _with_deferred_branches(trees))

@@ -142,6 +142,21 @@ def test_a_second_process_reads_the_schema_from_the_cache(tmp_path, cache, monke
     assert second.field_info(CONTAINER, "ports") == first.field_info(CONTAINER, "ports")
 
 
+def test_a_cached_schema_unpacks_only_the_types_looked_up(tmp_path, cache):
+    paths = _schema_files(tmp_path)
+    first = schema.TypeSchema.from_files(paths)
+    second = schema.TypeSchema.from_files(paths)
+    assert second.field_info(CONTAINER, "ports") is not None
+    unpacked = set(second._types)
+    assert CONTAINER in unpacked and len(unpacked) < len(second._packed) // 10
+    # every type reads back as the JSON gave it, and unknown names are still unknown
+    names = list(first._types)
+    assert all(second.has_type(n) and second.type_info(n) == first.type_info(n) for n in names)
+    assert not second.has_type("example.com/none.Such")
+    with pytest.raises(KeyError):
+        second.type_info("example.com/none.Such")
+
+
 def test_an_edited_schema_file_or_a_damaged_entry_is_read_again(tmp_path, cache):
     paths = _schema_files(tmp_path)
     schema.TypeSchema.from_files(paths)

@@ -374,3 +374,63 @@ def test_golden_outputs_round_trip_byte_for_byte():
                 failures.append(f.name)
     assert not failures
     assert identical >= 90, (identical, echoed)
+
+
+# The scalar analysis and the resolver answer some questions with substring tests and character
+# checks instead of regular expressions (start-up time, issue 12). These are the patterns they
+# stand for, spelled out; both must decide alike on every text made of the characters that matter.
+_REFERENCE_PATTERNS = {
+    "_has_break": r"[\r\n\x85\u2028\u2029]",
+    "_has_inner_indicator": ":(?:[ \t]|\\Z)|[ \t\r\n\x85\u2028\u2029\x00]#",
+    "break_space": "[\r\n\x85\u2028\u2029] ",
+    "space_break": " [\r\n\x85\u2028\u2029]",
+}
+_INTERESTING = ["a", " ", "\t", ":", "#", "\r", "\n", "\x85", "\u2028", "\u2029", "\x00", "0", "1",
+                "9", ".", "_", "-", "+", "e", "x", "\u00e9"]
+
+
+def _texts(max_len=3):
+    import itertools
+    for n in range(1, max_len + 1):
+        for chars in itertools.product(_INTERESTING, repeat=n):
+            yield "".join(chars)
+
+
+def test_scalar_substring_tests_decide_as_their_patterns():
+    import re
+    from kubectl_inject.goyaml import scalar
+    patterns = {name: re.compile(p) for name, p in _REFERENCE_PATTERNS.items()}
+    checked = 0
+    for s in _texts():
+        want = {name: p.search(s) is not None for name, p in patterns.items()}
+        assert scalar._has_break(s) == want["_has_break"], repr(s)
+        assert scalar._has_inner_indicator(s) == want["_has_inner_indicator"], repr(s)
+        assert any(p in s for p in scalar._BREAK_SPACE) == want["break_space"], repr(s)
+        assert any(p in s for p in scalar._SPACE_BREAK) == want["space_break"], repr(s)
+        checked += 1
+    assert checked == sum(len(_INTERESTING) ** n for n in (1, 2, 3))
+
+
+def test_resolver_shortcuts_decide_as_its_patterns():
+    """The plain-decimal shortcut of _parse_int and the character pre-checks in front of the
+    float and base-60 patterns give what the patterns alone give."""
+    from kubectl_inject.goyaml import resolve
+
+    def parse_int_by_pattern(text):
+        m = resolve._GO_INT.match(text)
+        if m is None:
+            return None
+        v = resolve.parse_int(text)
+        return v if resolve._in_range(v, m.group(1)) else None
+
+    numbers = ["0", "1", "7", "8", "9", "00", "07", "08", "10", "080", "18446744073709551615",
+               "18446744073709551616", "9223372036854775807", "9223372036854775808", "\u0661",
+               "0x1F", "-0x1f", "0b101", "0o17", "+12", "-9223372036854775808", "1.30.4", "1e3"]
+    for text in numbers:
+        assert resolve._parse_int(text) == parse_int_by_pattern(text), text
+    for s in _texts(3):
+        for text in (s, "1" + s, "1:" + s, "0x" + s):
+            assert resolve._parse_int(text) == parse_int_by_pattern(text), text
+            assert resolve._could_be_float(text) or not resolve._YAML_STYLE_FLOAT.match(text), text
+            if text.strip(resolve._BASE60_CHARS):
+                assert not resolve._BASE60.match(text), text

@@ -91,3 +91,55 @@ def test_no_parser_fingerprint_is_no_cache(cache, monkeypatch):
     load_config.parse_templates({"t": "{{ .A }}"})
     assert not cache.exists()
     assert template_cache.load("t", "{{ .A }}", load_config.istio_template_funcs()) is None
+
+
+def _branch_bodies(lst):
+    """Every branch body (list, else list) under a list, outermost first."""
+    from kubectl_inject.gotemplate.nodes import BranchNode
+    for node in lst.nodes:
+        if isinstance(node, BranchNode):
+            for body in (node.list, node.else_list):
+                if body is not None:
+                    yield body
+                    yield from _branch_bodies(body)
+
+
+def test_branch_bodies_are_unpacked_when_first_looked_at(cache):
+    fresh = load_config.parse_templates(TEMPLATES)["sidecar"]
+    fresh_trees = fresh.parse_trees()
+    # storing left the caller's trees as they were
+    assert not any(isinstance(b, template_cache.DeferredList)
+                   for t in fresh_trees.values() if t.root is not None for b in _branch_bodies(t.root))
+    cached = load_config.parse_templates(TEMPLATES)["sidecar"]
+    root = cached.parse_trees()["sidecar"].root
+    top = [n for n in root.nodes if hasattr(n, "else_list")]
+    deferred = [n.list for n in top if isinstance(n.list, template_cache.DeferredList)]
+    assert deferred and not any(_unpacked(d) for d in deferred)
+    # the same text as Go's String() of every tree (this unpacks every body), and only then
+    assert {n: str(t.root) for n, t in cached.parse_trees().items()} == \
+        {n: str(t.root) for n, t in fresh_trees.items()}
+    assert all(_unpacked(d) for d in deferred)
+
+
+def _unpacked(deferred) -> bool:
+    try:
+        object.__getattribute__(deferred, "nodes")
+    except AttributeError:
+        return False
+    return True
+
+
+def test_a_deferred_body_runs_and_fails_as_the_parsed_one(cache):
+    body = "{{ .A }}" + "x" * 300 + "{{ .B.C }}"
+    text = "start\n{{ if .On }}" + body + "{{ else }}" + body + "{{ end }}"
+    results = []
+    for _ in range(2):  # parsed, then from the cache
+        template = load_config.parse_templates({"t": text})["t"]
+        results.append(template.execute({"On": True, "A": 1, "B": {"C": 2}}))
+        with pytest.raises(Exception) as err:
+            template.execute({"On": False, "A": 1, "B": 3})
+        results.append(str(err.value))
+    assert results[0] == results[2] and results[0].startswith("start\n1xxx")
+    assert results[1] == results[3] and "t:2:" in results[1]
+    root = load_config.parse_templates({"t": text})["t"].parse_trees()["t"].root
+    assert isinstance(root.nodes[1].list, template_cache.DeferredList)

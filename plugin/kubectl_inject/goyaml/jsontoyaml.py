@@ -43,6 +43,10 @@ def number_text(v):
 def reread_string(s):
     """The string go-yaml reads back from encoding/json's quoting of s (s itself unless it
     holds a NEL); YAMLError where go-yaml's reader refuses the text."""
+    if s.isascii():  # (DEL is the class's one ASCII character: no pattern to compile)
+        if "\x7f" in s:
+            raise YAMLError(_CONTROL_ERROR)
+        return s
     if _JSON_RAW_CONTROL.search(s):
         raise YAMLError(_CONTROL_ERROR)
     return _fold_nel(s) if "\x85" in s else s

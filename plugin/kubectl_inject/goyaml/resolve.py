@@ -40,6 +40,17 @@ for _v, _words in (
 
 _YAML_STYLE_FLOAT = lazy_regex.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _BASE60 = lazy_regex.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+# The characters those two patterns and _GO_INT below are made of: a text with any other cannot
+# match, and is told so without compiling them (quantities such as "100m", "2Gi" and versions
+# such as "1.30.4", with two dots, are common).
+_FLOAT_CHARS = "0123456789.eE+-"
+_BASE60_CHARS = "0123456789_:.+-"
+_INT_CHARS = "0123456789+-bBoOxXabcdefABCDEF"
+
+
+def _could_be_float(text):
+    return not text.strip(_FLOAT_CHARS) and text.count(".") < 2
+
 
 # The texts strconv.ParseInt(s, 0, 64) takes once resolve.go has removed every "_": a base
 # prefix needs at least one digit after it ("0x" alone is octal "x", a syntax error), a
@@ -59,6 +70,12 @@ def _in_range(v, signed):
 
 def _parse_int(plain):
     """strconv.ParseInt(plain, 0, 64), else strconv.ParseUint(plain, 0, 64); None if both fail."""
+    if plain.isdigit() and plain.isascii() and (plain[0] != "0" or len(plain) == 1):
+        # a plain decimal (ports, counts, UIDs: most numbers), without compiling _GO_INT
+        v = int(plain)
+        return v if v <= UINT64_MAX else None
+    if plain.strip(_INT_CHARS):
+        return None
     m = _GO_INT.match(plain)
     if m is None:
         return None
@@ -155,7 +172,7 @@ def resolve_plain(s):
         v = _parse_int(plain)
         if v is not None:
             return "int", v
-        if _YAML_STYLE_FLOAT.match(plain):
+        if _could_be_float(plain) and _YAML_STYLE_FLOAT.match(plain):
             f = _parse_finite_float(plain)
             if f is not None:
                 return "float", f
@@ -178,7 +195,7 @@ def resolves_to_non_string(s):
     if resolve_plain(s)[0] != "str":
         return True
     c = s[:1]
-    if c and (c in "+-" or "0" <= c <= "9") and ":" in s:
+    if c and (c in "+-" or "0" <= c <= "9") and ":" in s and not s.strip(_BASE60_CHARS):
         return bool(_BASE60.match(s))
     return False
 
