@@ -99,6 +99,9 @@ def _parser_fingerprint() -> bytes | None:
 
 
 def _key(name: str, text: str, funcs: dict) -> str | None:
+    """The entry's key; None (nothing to look up, nothing to pack) when the cache is off."""
+    if disk_cache.directory() is None:
+        return None
     fingerprint = _parser_fingerprint()
     if fingerprint is None:
         return None

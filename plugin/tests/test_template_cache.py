@@ -143,3 +143,13 @@ def test_a_deferred_body_runs_and_fails_as_the_parsed_one(cache):
     assert results[1] == results[3] and "t:2:" in results[1]
     root = load_config.parse_templates({"t": text})["t"].parse_trees()["t"].root
     assert isinstance(root.nodes[1].list, template_cache.DeferredList)
+
+
+def test_with_the_cache_off_nothing_is_keyed_or_packed(monkeypatch):
+    monkeypatch.setenv(template_cache.CACHE_ENV, "off")
+
+    def no_packing(trees):
+        raise AssertionError("packed trees for a cache that is off")
+    monkeypatch.setattr(template_cache, "_with_deferred_branches", no_packing)
+    monkeypatch.setattr(template_cache, "_parser_fingerprint", no_packing)
+    assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 3}) == "3"

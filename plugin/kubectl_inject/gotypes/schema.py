@@ -167,7 +167,8 @@ class TypeSchema:
         packed on its own: reading the entry and unpacking the types a Pod uses is several
         times as fast as parsing the JSON (some 4 ms of a one-Pod run)."""
         paths = list(paths)
-        key = disk_cache.files_key(b"kubectl-inject type schema 2", paths)
+        # (no key when the cache is off: nothing to look up, nothing to pack)
+        key = disk_cache.directory() and disk_cache.files_key(b"kubectl-inject type schema 2", paths)
         cached = disk_cache.load(CACHE_KIND, key) if key else None
         if isinstance(cached, dict) and cached.keys() == {"packed_types", "kinds", "modules"}:
             return cls({"kinds": cached["kinds"], "modules": cached["modules"]}, cached["packed_types"])
