@@ -148,8 +148,8 @@ def test_a_deferred_body_runs_and_fails_as_the_parsed_one(cache):
 def test_with_the_cache_off_nothing_is_keyed_or_packed(monkeypatch):
     monkeypatch.setenv(template_cache.CACHE_ENV, "off")
 
-    def no_packing(trees):
-        raise AssertionError("packed trees for a cache that is off")
-    monkeypatch.setattr(template_cache, "_with_deferred_branches", no_packing)
-    monkeypatch.setattr(template_cache, "_parser_fingerprint", no_packing)
+    def not_with_the_cache_off(*args):
+        raise AssertionError("keyed or packed trees for a cache that is off")
+    monkeypatch.setattr(template_cache, "_with_deferred_branches", not_with_the_cache_off)
+    monkeypatch.setattr(template_cache, "_parser_fingerprint", not_with_the_cache_off)
     assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 3}) == "3"
