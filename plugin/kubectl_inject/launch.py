@@ -19,6 +19,9 @@ def _leave(signum, frame):  # nothing to clean up yet: leave at once, quietly
     os._exit(128 + signum)
 
 
+GC_YOUNG_THRESHOLD = 50_000
+
+
 def entry() -> None:
     _signal.signal(_signal.SIGINT, _leave)
     _signal.signal(_signal.SIGTERM, _leave)
@@ -29,5 +32,10 @@ def entry() -> None:
     # lazy: the whole package loads only after the handlers are in place
     from .cli import entry as run
     gc.freeze()
+    # Then collect young objects every 50,000 allocations rather than Python's 700 (as mypy
+    # does): the injection's data is trees that reference counting frees, so a one-Pod run's
+    # twenty-odd passes found nothing but cost 2% of its instructions; what can wait between
+    # passes is bounded by the threshold (measured: 1,000 Deployments peak at 37 MiB, not 32).
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     gc.enable()
     run()

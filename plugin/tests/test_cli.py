@@ -180,3 +180,17 @@ def test_kubectl_run_dry_run_piped_into_inject(kubectl, golden_config, cluster_k
     assert "- proxy\n    - sidecar\n    - --domain\n    - $(POD_NAMESPACE).svc.cluster.local" in out
     assert ("- istio-iptables\n    - -p\n    - \"15001\"\n    - -z\n    - \"15006\"\n    - -u\n    - \"1337\"\n"
             "    - -m\n    - REDIRECT\n") in out
+
+
+def test_the_command_runs_with_the_package_frozen_and_young_objects_collected_rarely():
+    """launch.entry: the loaded package is out of every collection (gc.freeze) and the collector
+    runs every GC_YOUNG_THRESHOLD allocations, not Python's 700 (start-up time, issue 12)."""
+    import sys
+    probe = ("import gc, sys\n"
+             "from kubectl_inject import cli, launch\n"
+             "cli.entry = lambda: print(gc.get_threshold()[0], gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+             "launch.entry()\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "plugin")))
+    from kubectl_inject.launch import GC_YOUNG_THRESHOLD
+    assert result.stdout.split() == [str(GC_YOUNG_THRESHOLD), "True", "True"], result.stderr
