@@ -309,11 +309,26 @@ far less). Δ CPU s/ΔMiB and ΔRSS/ΔMiB are the slopes from the size above: li
 a slope that stays the same from one size to the next. Issue 14, item 8 asked for this; the design is in
 docs/hardening.md ("Limits", document size).
 
-""" + "\n".join(sections)
+""" + "\n".join(sections) + kept_notes(args.markdown)
     with open(args.markdown, "w") as f:
         f.write(text)
     print(f"bench: wrote {args.markdown}")
     return 0
+
+
+NOTES_MARKER = "<!-- Notes by hand: make bench-scale keeps everything from this line on; update them with the tables. -->"
+
+
+def kept_notes(path: str) -> str:
+    """The hand-written reading of the tables at the end of the existing file (from
+    NOTES_MARKER on), so that regenerating the tables does not delete it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    at = old.find(NOTES_MARKER)
+    return "" if at < 0 else "\n" + old[at:]
 
 
 if __name__ == "__main__":

@@ -17,3 +17,15 @@ def test_a_benchmark_starts_and_shows_its_options(script):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--istioctl" in result.stdout
+
+
+def test_bench_scale_keeps_the_notes_written_by_hand(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "bench"))
+    import bench_scale
+    doc = tmp_path / "scale.md"
+    assert bench_scale.kept_notes(str(doc)) == ""  # no file yet
+    doc.write_text("# tables\n| a | b |\n")
+    assert bench_scale.kept_notes(str(doc)) == ""  # no notes
+    notes = bench_scale.NOTES_MARKER + "\n### Reading\n- a finding\n"
+    doc.write_text("# old tables\n| a | b |\n\n" + notes)
+    assert bench_scale.kept_notes(str(doc)) == "\n" + notes
