@@ -237,7 +237,7 @@ kubectl inject keeps parsed templates and the type schema in its disk cache betw
 run of a series fills it; one row has the cache off); bulk inputs of 8 documents or more use two
 processes on this 2-core machine (CPU ratio: both processes' time).
 How time and peak memory grow with the input, 1 to 100 MiB: [benchmarks-scale.md](benchmarks-scale.md)
-(`make bench-scale`).
+(`make bench-scale`). Where a one-Pod run's time goes: [startup-profile.md](startup-profile.md).
 
 | input | kubectl inject: median (min–max) | istioctl: median (min–max) | ratio | CPU ratio | peak RSS ours / istioctl |
 | --- | --- | --- | --- | --- | --- |
