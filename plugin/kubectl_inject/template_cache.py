@@ -51,17 +51,21 @@ def _deferred_list(pos, tree, packed) -> DeferredList:
     return deferred
 
 
-def _deferred(lst: ListNode | None) -> ListNode | None:
-    """lst with the bodies of its branches deferred, innermost first; lst itself deferred too
-    when it is large enough."""
-    if lst is None:
-        return None
+def _defer_branch_bodies(lst: ListNode) -> None:
+    """In place: the bodies of the branches under lst deferred, innermost first."""
     for node in lst.nodes:
         if isinstance(node, BranchNode):
             node.list = _deferred(node.list)
             node.else_list = _deferred(node.else_list)
         elif isinstance(node, ListNode):
-            _deferred(node)
+            _defer_branch_bodies(node)
+
+
+def _deferred(lst: ListNode | None) -> ListNode | None:
+    """lst with its branches' bodies deferred, itself deferred too when it is large enough."""
+    if lst is None:
+        return None
+    _defer_branch_bodies(lst)
     packed = disk_cache.pack(lst.nodes, shared=lst.tree)
     if len(packed) < DEFER_AT_BYTES:
         return lst
@@ -73,12 +77,7 @@ def _with_deferred_branches(trees: dict) -> dict:
     copies = disk_cache.unpack(disk_cache.pack(trees))
     for tree in copies.values():
         if tree.root is not None:
-            for node in tree.root.nodes:
-                if isinstance(node, BranchNode):
-                    node.list = _deferred(node.list)
-                    node.else_list = _deferred(node.else_list)
-                elif isinstance(node, ListNode):
-                    _deferred(node)
+            _defer_branch_bodies(tree.root)
     return copies
 
 
