@@ -8,13 +8,14 @@ change of any input gives a new key and old entries are simply never read again.
 Best effort by design: a cache that cannot be read or written (no home directory, read-only
 disk, a damaged file) is the same as no cache. Location: $KUBECTL_INJECT_CACHE_DIR, else
 $XDG_CACHE_HOME/kubectl-inject, else ~/.cache/kubectl-inject; KUBECTL_INJECT_CACHE_DIR=off turns
-it off. Each kind of value has a subdirectory of its own; entries are pickles written atomically
-in the user's own cache directory (as Python's own __pycache__ is).
+it off. Each kind of value has a subdirectory of its own; entries are pickles with a checksum,
+written atomically in the user's own cache directory (as Python's own __pycache__ is).
 """
 from __future__ import annotations
 
 import io  # (loaded by every Python start: importing it costs nothing)
 import os
+import zlib
 # _pickle, pickle's C implementation (what pickle.load/dump run anyway): pickle.py's own module
 # code costs every run start-up time
 import _pickle as pickle
@@ -65,6 +66,13 @@ def entry_path(kind: str, key: str) -> str | None:
     return None if root is None else os.path.join(root, kind, key + ".pickle")
 
 
+# An entry is this magic, the CRC-32 of the pickle that follows, and the pickle. The check
+# matters because entries hold parts unpacked later (pack/unpack): damage inside one of them
+# would otherwise pass the load and fail in the middle of a run, every run, until the cache was
+# deleted. With it, any damaged byte makes the whole entry computed again.
+_MAGIC = b"kubectl-inject cache 1\n"
+
+
 def load(kind: str, key: str):
     """The value stored under key, or None (absent, unreadable or damaged: compute it instead)."""
     path = entry_path(kind, key)
@@ -72,7 +80,12 @@ def load(kind: str, key: str):
         return None
     try:
         with open(path, "rb") as f:
-            return pickle.load(f)
+            data = f.read()
+        start = len(_MAGIC) + 4
+        if not data.startswith(_MAGIC) or int.from_bytes(data[len(_MAGIC):start], "big") != \
+                zlib.crc32(memoryview(data)[start:]):
+            return None
+        return pickle.loads(memoryview(data)[start:])
     except Exception:
         return None
 
@@ -88,8 +101,9 @@ def store(kind: str, key: str, value) -> None:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".pickle")
         try:
+            data = pickle.dumps(value, protocol=5)  # pickle.HIGHEST_PROTOCOL since Python 3.8
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(value, f, protocol=5)  # pickle.HIGHEST_PROTOCOL since Python 3.8
+                f.write(_MAGIC + zlib.crc32(data).to_bytes(4, "big") + data)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -153,3 +153,18 @@ def test_with_the_cache_off_nothing_is_keyed_or_packed(monkeypatch):
     monkeypatch.setattr(template_cache, "_with_deferred_branches", not_with_the_cache_off)
     monkeypatch.setattr(template_cache, "_parser_fingerprint", not_with_the_cache_off)
     assert load_config.parse_templates({"t": "{{ .A }}"})["t"].execute({"A": 3}) == "3"
+
+
+def test_a_damaged_byte_anywhere_in_an_entry_means_a_new_parse(cache):
+    """Branch bodies are unpacked in the middle of a run: the checksum over the whole entry
+    makes damage inside one of them a miss at load time instead of a failure later."""
+    body = "{{ .A }}" + "x" * 400
+    text = "{{ if .On }}" + body + "{{ else }}" + body + "{{ end }}"
+    want = load_config.parse_templates({"t": text})["t"].execute({"On": True, "A": 7})
+    (entry,) = os.listdir(cache)
+    data = bytearray((cache / entry).read_bytes())
+    inner = data.index(b"x" * 400)  # inside the packed body of the {{if}}
+    data[inner + 100] ^= 0x01
+    (cache / entry).write_bytes(bytes(data))
+    assert template_cache.load("t", text, load_config.istio_template_funcs()) is None
+    assert load_config.parse_templates({"t": text})["t"].execute({"On": True, "A": 7}) == want
