@@ -81,11 +81,11 @@ def load(kind: str, key: str):
     try:
         with open(path, "rb") as f:
             data = f.read()
-        start = len(_MAGIC) + 4
-        if not data.startswith(_MAGIC) or int.from_bytes(data[len(_MAGIC):start], "big") != \
-                zlib.crc32(memoryview(data)[start:]):
+        pickled = memoryview(data)[len(_MAGIC) + 4:]
+        if not data.startswith(_MAGIC) or \
+                int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 4], "big") != zlib.crc32(pickled):
             return None
-        return pickle.loads(memoryview(data)[start:])
+        return pickle.loads(pickled)
     except Exception:
         return None
 
@@ -103,7 +103,8 @@ def store(kind: str, key: str, value) -> None:
         try:
             data = pickle.dumps(value, protocol=5)  # pickle.HIGHEST_PROTOCOL since Python 3.8
             with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + zlib.crc32(data).to_bytes(4, "big") + data)
+                f.write(_MAGIC + zlib.crc32(data).to_bytes(4, "big"))
+                f.write(data)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)

@@ -405,8 +405,8 @@ def test_scalar_substring_tests_decide_as_their_patterns():
         want = {name: p.search(s) is not None for name, p in patterns.items()}
         assert scalar._has_break(s) == want["_has_break"], repr(s)
         assert scalar._has_inner_indicator(s) == want["_has_inner_indicator"], repr(s)
-        assert any(p in s for p in scalar._BREAK_SPACE) == want["break_space"], repr(s)
-        assert any(p in s for p in scalar._SPACE_BREAK) == want["space_break"], repr(s)
+        assert scalar._contains_any(s, scalar._BREAK_SPACE) == want["break_space"], repr(s)
+        assert scalar._contains_any(s, scalar._SPACE_BREAK) == want["space_break"], repr(s)
         checked += 1
     assert checked == sum(len(_INTERESTING) ** n for n in (1, 2, 3))
 
@@ -432,5 +432,5 @@ def test_resolver_shortcuts_decide_as_its_patterns():
         for text in (s, "1" + s, "1:" + s, "0x" + s):
             assert resolve._parse_int(text) == parse_int_by_pattern(text), text
             assert resolve._could_be_float(text) or not resolve._YAML_STYLE_FLOAT.match(text), text
-            if text.strip(resolve._BASE60_CHARS):
+            if not resolve._made_of(text, resolve._BASE60_CHARS):
                 assert not resolve._BASE60.match(text), text

@@ -48,8 +48,13 @@ _BASE60_CHARS = "0123456789_:.+-"
 _INT_CHARS = "0123456789+-bBoOxXabcdefABCDEF"
 
 
+def _made_of(text, chars):
+    """Whether every character of text is one of chars (the pre-check before a pattern)."""
+    return not text.strip(chars)
+
+
 def _could_be_float(text):
-    return not text.strip(_FLOAT_CHARS) and text.count(".") < 2
+    return _made_of(text, _FLOAT_CHARS) and text.count(".") < 2
 
 
 # The texts strconv.ParseInt(s, 0, 64) takes once resolve.go has removed every "_": a base
@@ -74,7 +79,7 @@ def _parse_int(plain):
         # a plain decimal (ports, counts, UIDs: most numbers), without compiling _GO_INT
         v = int(plain)
         return v if v <= UINT64_MAX else None
-    if plain.strip(_INT_CHARS):
+    if not _made_of(plain, _INT_CHARS):
         return None
     m = _GO_INT.match(plain)
     if m is None:
@@ -195,7 +200,7 @@ def resolves_to_non_string(s):
     if resolve_plain(s)[0] != "str":
         return True
     c = s[:1]
-    if c and (c in "+-" or "0" <= c <= "9") and ":" in s and not s.strip(_BASE60_CHARS):
+    if c and (c in "+-" or "0" <= c <= "9") and ":" in s and _made_of(s, _BASE60_CHARS):
         return bool(_BASE60.match(s))
     return False
 

@@ -33,12 +33,16 @@ def _has_break(s):
     return "\n" in s or "\r" in s or (not s.isascii() and ("\x85" in s or "\u2028" in s or "\u2029" in s))
 
 
+def _contains_any(s, pieces):
+    return any(p in s for p in pieces)
+
+
 def _has_inner_indicator(s):
     """What emitterc.go flags as an indicator inside the text: ": ", ":\t" or a final ":", and a
     "#" after a space, tab, break or NUL."""
     if ":" in s and (": " in s or ":\t" in s or s[-1] == ":"):
         return True
-    return "#" in s and any(p in s for p in _BEFORE_COMMENT)
+    return "#" in s and _contains_any(s, _BEFORE_COMMENT)
 
 
 _SAFE_PLAIN = lazy_regex.compile(r"[A-Za-z_/$(][A-Za-z0-9_./=+$()-]*\Z")
@@ -67,8 +71,8 @@ def _analyze(s):
     leading_break = c0 in BREAKS
     trailing_space = s[-1] == " "
     trailing_break = s[-1] in BREAKS
-    break_space = line_breaks and any(p in s for p in _BREAK_SPACE)
-    space_break = line_breaks and any(p in s for p in _SPACE_BREAK)
+    break_space = line_breaks and _contains_any(s, _BREAK_SPACE)
+    space_break = line_breaks and _contains_any(s, _SPACE_BREAK)
     block_plain = not (leading_space or leading_break or trailing_space or trailing_break
                        or break_space or space_break or special or line_breaks or block_ind)
     single_ok = not (break_space or space_break or special)
