@@ -231,6 +231,7 @@ def main() -> int:
 Measured on {today} on the project's 2-core machine by `make bench` (bench/bench_inject.py): istioctl
 {version} built here from Istio's Go module (`make istioctl-path`), the project's built-in config files
 of that release for both tools, runs interleaved, outputs compared on every run (all identical).
+kubectl inject ran on the venv's {interpreter()}; the Makefile's PYTHON3 says why that one.
 Ratio = kubectl inject / istioctl (below 1: kubectl inject is faster). CPU ratio: user+sys time.
 The machine is shared and noisy: read the ratios, not the absolute times.
 kubectl inject keeps parsed templates and the type schema in its disk cache between runs (the first
@@ -264,6 +265,12 @@ How time and peak memory grow with the input, 1 to 100 MiB: [benchmarks-scale.md
         f.write(text)
     print(f"bench: wrote {args.markdown}")
     return 0
+
+
+def interpreter() -> str:
+    """The Python that ran kubectl inject: the one this script runs on, the venv's (its shebang)."""
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    return f"Python {sys.version.split()[0]} at {base}"
 
 
 if __name__ == "__main__":
