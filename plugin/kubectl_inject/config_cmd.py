@@ -8,7 +8,8 @@ import sys
 from .cluster_config import native_sidecars, read_cluster_config
 from .config_source import builtin_versions, resolve
 from .errors import InjectError
-from .flags import ArgumentParser, add_cluster_flags, cluster_target
+from .argparser import ArgumentParser
+from .flags import add_cluster_flags, cluster_target
 from .load_config import parse_values
 from .output import write_atomically
 from .releases import istio_release_of, profile_for

@@ -26,7 +26,7 @@ LAYERS = {
     "workloads": 3, "policy": 3, "validate_annotations": 3, "choose_template": 3, "render": 3,
     "merge": 3, "postprocess": 3, "inject": 3, "explain": 3, "parallel": 3,
     # 4: the command line
-    "flags": 4, "output": 4, "config_cmd": 4, "cli": 4, "__main__": 4, "__init__": 4, "launch": 4,
+    "flags": 4, "argparser": 4, "output": 4, "config_cmd": 4, "cli": 4, "__main__": 4, "__init__": 4, "launch": 4,
 }
 
 

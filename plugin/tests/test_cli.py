@@ -194,3 +194,49 @@ def test_the_command_runs_with_the_package_frozen_and_young_objects_collected_ra
                             env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "plugin")))
     from kubectl_inject.launch import GC_YOUNG_THRESHOLD
     assert result.stdout.split() == [str(GC_YOUNG_THRESHOLD), "True", "True"], result.stderr
+
+
+# cli.entry leaves with os._exit, skipping the interpreter's teardown, only when that teardown
+# would have nothing to run. Each case starts entry() in a fresh interpreter with one thing set up
+# before it: an object whose finalizer would print at teardown, an atexit callback, a thread.
+ENTRY_CASE = """\
+import atexit, sys, threading, time
+from kubectl_inject.cli import entry
+case = sys.argv.pop(1)
+if case == "finalizer":
+    class Finalized:
+        def __del__(self):
+            print("teardown ran", file=sys.stderr)
+    kept = Finalized()
+elif case == "atexit":
+    atexit.register(lambda: print("atexit ran", file=sys.stderr))
+elif case == "thread":
+    def late():
+        time.sleep(0.5)
+        print("thread finished", file=sys.stderr)
+    threading.Thread(target=late).start()
+entry()
+"""
+
+
+@pytest.mark.parametrize("case, teardown_runs, said", [
+    ("finalizer", False, "teardown ran"),  # nothing to run: the teardown is skipped
+    ("atexit", True, "atexit ran"),        # registered work is done
+    ("thread", True, "thread finished"),   # a running (non-daemon) thread is waited for
+])
+def test_entry_skips_the_teardown_only_when_it_has_nothing_to_run(case, teardown_runs, said,
+                                                                  golden_config, tmp_path):
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(NGINX_POD)
+    env = {**os.environ, "HOME": str(tmp_path), "KUBECONFIG": os.devnull}
+    result = subprocess.run([os.path.join(VENV_BIN, "python"), "-c", ENTRY_CASE, case,
+                             "-f", str(pod), *golden_config],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("apiVersion: v1\n") and result.stdout.endswith("---\n")
+    assert (said in result.stderr) == teardown_runs, result.stderr
+
+
+def test_entry_exit_code_and_error_line_survive_the_quick_exit(run_inject, tmp_path):
+    result = run_inject("-f", str(tmp_path / "missing.yaml"))
+    assert_one_line_error(result, "missing.yaml")
