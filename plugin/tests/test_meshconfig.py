@@ -184,6 +184,14 @@ def test_yaml_1_1_scalars_and_quoted_numbers_as_go_yaml_v2_and_jsonpb_read_them(
     ("defaultConfig:\n  configPath: ''\n  statusPort: 0\n",
      "2 errors occurred:\n\t* config path must be set\n\t* invalid status port: "
      "port number 0 must be in the range 1..65535\n\n"),
+    # Go's "$" does not match before a final line break (Python's does): istioctl 1.30.4 refuses
+    # both of these, in these words
+    ('defaultConfig:\n  discoveryAddress: "istiod.istio-system.svc\\n:15012"\n',
+     '1 error occurred:\n\t* invalid discovery address: "istiod.istio-system.svc\\n" is not a valid '
+     "hostname or an IP address\n\n"),
+    ('serviceSettings:\n- hosts: ["foo\\n"]\n',
+     '1 error occurred:\n\t* serviceSettings[0], host `foo\n`: domain name "foo\\n" invalid '
+     '(label "foo\\n" invalid)\n\n'),
 ])
 def test_refused_mesh_configs(text, message):
     with pytest.raises(MeshConfigError) as err:
@@ -202,6 +210,13 @@ def test_multi_error_one_line_form():
     with pytest.raises(MeshConfigError) as err:
         load_mesh_config("defaultConfig:\n  configPath: ''\n  statusPort: 0\n")
     assert str(err.value) == "config path must be set; invalid status port: port number 0 must be in the range 1..65535"
+
+
+def test_one_line_form_keeps_a_member_that_holds_a_line_break():
+    with pytest.raises(MeshConfigError) as err:
+        load_mesh_config('serviceSettings:\n- hosts: ["foo\\n"]\n')
+    assert str(err.value) == ('serviceSettings[0], host `foo `: domain name "foo\\n" invalid '
+                              '(label "foo\\n" invalid)')
 
 
 # ---- the proxy.istio.io/config annotation ---------------------------------------------

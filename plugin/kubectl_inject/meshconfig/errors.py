@@ -22,10 +22,14 @@ class MeshConfigError(InjectError):
 
 
 def _one_line(text: str) -> str:
-    items = re.findall(r"^\t\* (.*)$", text, flags=re.M)
-    if re.match(r"^\d+ errors? occurred:", text) and items:
-        return "; ".join(items)
-    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    """A multierror's members joined by "; ", else the text's lines joined by spaces. Members
+    are split where Multi joins them ("\n\t* "): one may hold a line break of its own (a host
+    name quoted from the config, say), which becomes a space like any other."""
+    heading = re.match(r"\d+ errors? occurred:\n\t\* ", text)
+    if heading:
+        items = text[heading.end():].rstrip("\n").split("\n\t* ")
+        return "; ".join(" ".join(item.split()) for item in items)
+    return " ".join(text.split())
 
 
 class GoError(Exception):

@@ -29,8 +29,10 @@ def validate_proxy_config_annotation(value: str, version: str | None = None) -> 
     return None if err is None else str(err)
 
 
-_DNS1123_LABEL = lazy_regex.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_WILDCARD_LABEL = lazy_regex.compile(r"^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$")
+# Go's "$" (no (?m)) matches only at the end of the text; Python's also before a final "\n",
+# which would let "svc\n" pass as a label: hence "\Z".
+_DNS1123_LABEL = lazy_regex.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_WILDCARD_LABEL = lazy_regex.compile(r"^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)\Z")
 
 
 def _is_dns1123_label(value: str) -> bool:
