@@ -86,13 +86,14 @@ def parse_templates(raw_templates: dict, env: dict | None = None) -> "ParsedTemp
     return ParsedTemplates(raw_templates, istio_template_funcs(env=env))
 
 
-def _parse(name: str, text: str, funcs: dict) -> Template:
+def _parse(name: str, text: str, funcs: dict, key: str | None) -> Template:
+    """The template parsed, and its trees kept in the cache under key."""
     template = Template(name, funcs=funcs)
     try:
         template.parse(text)
     except TemplateError as err:
         raise InjectError(str(err)) from None
-    template_cache.store(name, text, funcs, template.parse_trees())
+    template_cache.store(key, template.parse_trees())
     return template
 
 
@@ -107,18 +108,20 @@ class ParsedTemplates(Mapping):
     def __init__(self, raw_templates: dict, funcs: dict):
         self._raw = dict(raw_templates)
         self._funcs = funcs
+        # each key once: it is a digest of the whole text
+        self._keys = {name: template_cache.key(name, text, funcs) for name, text in self._raw.items()}
         self._parsed: dict = {}
         for name, text in self._raw.items():
-            if not template_cache.stored(name, text, funcs):
-                self._parsed[name] = _parse(name, text, funcs)
+            if not template_cache.stored(self._keys[name]):
+                self._parsed[name] = _parse(name, text, funcs, self._keys[name])
 
     def __getitem__(self, name: str) -> Template:
         template = self._parsed.get(name)
         if template is None:
             text = self._raw[name]  # KeyError for a template the config does not have
-            trees = template_cache.load(name, text, self._funcs)
+            trees = template_cache.load(self._keys[name])
             if trees is None:  # gone or damaged since: parse it after all
-                template = _parse(name, text, self._funcs)
+                template = _parse(name, text, self._funcs, self._keys[name])
             else:
                 template = Template(name, funcs=self._funcs)
                 template.add_parse_trees(trees)

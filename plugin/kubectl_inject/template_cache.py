@@ -18,7 +18,7 @@ from . import disk_cache, gotemplate
 from .disk_cache import CACHE_ENV, sha256
 from .gotemplate.nodes import BranchNode, ListNode
 
-__all__ = ["CACHE_ENV", "stored", "load", "store", "DeferredList"]
+__all__ = ["CACHE_ENV", "key", "stored", "load", "store", "DeferredList"]
 
 KIND = "templates"
 FORMAT = b"kubectl-inject template trees 3"
@@ -97,8 +97,9 @@ def _parser_fingerprint() -> bytes | None:
     return key.encode() if key else None
 
 
-def _key(name: str, text: str, funcs: dict) -> str | None:
-    """The entry's key; None (nothing to look up, nothing to pack) when the cache is off."""
+def key(name: str, text: str, funcs: dict) -> str | None:
+    """The entry's key, computed once per template by the caller (a digest of the whole text);
+    None (nothing to look up, nothing to pack) when the cache is off."""
     if disk_cache.directory() is None:
         return None
     fingerprint = _parser_fingerprint()
@@ -110,23 +111,20 @@ def _key(name: str, text: str, funcs: dict) -> str | None:
     return digest.hexdigest()
 
 
-def stored(name: str, text: str, funcs: dict) -> bool:
-    """Whether the cache holds trees for this template. Entries are written only after a
+def stored(key: str | None) -> bool:
+    """Whether the cache holds trees under this key. Entries are written only after a
     successful parse of exactly this text with these functions, so a stored template is known
     to parse without reading it."""
-    key = _key(name, text, funcs)
     path = key and disk_cache.entry_path(KIND, key)
     return bool(path) and os.path.isfile(path)
 
 
-def load(name: str, text: str, funcs: dict) -> dict | None:
-    """The parse trees stored for this template, or None."""
-    key = _key(name, text, funcs)
+def load(key: str | None) -> dict | None:
+    """The parse trees stored under this key, or None."""
     trees = key and disk_cache.load(KIND, key)
     return trees if isinstance(trees, dict) else None
 
 
-def store(name: str, text: str, funcs: dict, trees: dict) -> None:
-    key = _key(name, text, funcs)
+def store(key: str | None, trees: dict) -> None:
     if key:
         disk_cache.store(KIND, key, _with_deferred_branches(trees))

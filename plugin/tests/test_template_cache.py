@@ -45,8 +45,8 @@ def test_changed_text_or_functions_miss(cache):
     load_config.parse_templates({"t": "{{ .A }}"}, env={"X": "1"})  # same function names: a hit
     assert len(os.listdir(cache)) == 2
     funcs = load_config.istio_template_funcs()
-    assert template_cache.load("t", "{{ .A }}", funcs) is not None
-    assert template_cache.load("t", "{{ .A }}", dict(funcs, extra=len)) is None
+    assert template_cache.load(template_cache.key("t", "{{ .A }}", funcs)) is not None
+    assert template_cache.load(template_cache.key("t", "{{ .A }}", dict(funcs, extra=len))) is None
 
 
 def test_a_syntax_error_is_never_cached(cache):
@@ -90,7 +90,7 @@ def test_no_parser_fingerprint_is_no_cache(cache, monkeypatch):
     monkeypatch.setattr(template_cache, "_parser_fingerprint", lambda: None)
     load_config.parse_templates({"t": "{{ .A }}"})
     assert not cache.exists()
-    assert template_cache.load("t", "{{ .A }}", load_config.istio_template_funcs()) is None
+    assert template_cache.key("t", "{{ .A }}", load_config.istio_template_funcs()) is None
 
 
 def _branch_bodies(lst):
@@ -166,5 +166,5 @@ def test_a_damaged_byte_anywhere_in_an_entry_means_a_new_parse(cache):
     inner = data.index(b"x" * 400)  # inside the packed body of the {{if}}
     data[inner + 100] ^= 0x01
     (cache / entry).write_bytes(bytes(data))
-    assert template_cache.load("t", text, load_config.istio_template_funcs()) is None
+    assert template_cache.load(template_cache.key("t", text, load_config.istio_template_funcs())) is None
     assert load_config.parse_templates({"t": text})["t"].execute({"On": True, "A": 7}) == want
