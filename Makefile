@@ -6,23 +6,26 @@
 #   make bench-scale  time and peak memory against input size, 1 to 100 MiB (writes docs/benchmarks-scale.md)
 #   make verify-lab   everything for the lab: images, kind cluster, Istio, then the lab suite
 #   make parity       kubectl inject vs a real istioctl kube-inject (built here) over manifest corpora
-#   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/lab_grading/grade.mk)
+#   make dist         wheel, sdist, krew archive and manifest in dist/
+#   make install-test the wheel installed as users install it (pip, pipx), outside the checkout
+#   make krew-test    krew (built from the Go module proxy) installs dist/'s archive; kubectl inject through its shim
+#   make grade        grade a class read-only: make grade ROSTER=class.yaml (lab_checks/grading/grade.mk)
 SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SHARED := $(abspath ../shared)
 GOLDEN := $(SHARED)/istio-golden/1.22.0
 
-.PHONY: install test golden bench bench-scale clean
+.PHONY: install test golden bench bench-scale clean dist install-test
 
 install: $(VENV)/.installed
 
-# Editable in setuptools' compat mode: a plain directory in a .pth file. The default mode
-# installs an import finder that every Python start loads with pathlib, re and importlib.util
-# (about 20 ms, a sixth of a one-Pod `kubectl inject` run). Compat mode maps plugin/ only, so
-# lab_checks/ (the grader's package, lab_grading, and the lab modules it imports) gets a
-# .pth line of its own, as lab_grading would add it anyway. Bytecode is compiled at once: an
-# editable install never does, and start-up time matters for a CLI.
+# Editable in setuptools' compat mode: plain directories in a .pth file. It writes only the first
+# package root (plugin/, for kubectl_inject); lab_checks's root, the checkout itself, is added to the
+# same file, as the mode would for a package of its own. The default mode installs an import finder that every Python
+# start loads with pathlib, re and importlib.util (about 20 ms, a sixth of a one-Pod `kubectl
+# inject` run). Bytecode is compiled at once: an editable install never does, and start-up time
+# matters for a CLI.
 #
 # The venv is built on the distribution's python3 when it has one with venv (Debian's, here),
 # else on the first python3 on PATH; PYTHON3=... chooses another. A CLI started by hand pays the
@@ -45,7 +48,8 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON3) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[lab]' --config-settings editable_mode=compat
 	$(VENV)/bin/pip uninstall -q -y --disable-pip-version-check setuptools
-	echo "$(CURDIR)/lab_checks" > "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/kubectl_inject_lab_checks.pth"
+	site="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" && rm -f "$$site/kubectl_inject_lab_checks.pth" && \
+	  echo "$(CURDIR)" >> "$$(ls "$$site"/__editable__.kubectl_inject-*.pth)"
 	$(PYTHON) -m compileall -q plugin/kubectl_inject
 	touch $@
 
@@ -72,12 +76,24 @@ bench-scale: install
 	$(PYTHON) bench/bench_scale.py --istioctl "$$($(MAKE) -s istioctl-path)" $(BENCH_SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info plugin/*.egg-info
+	rm -rf $(VENV) build dist *.egg-info plugin/*.egg-info
+
+# The wheel is built from the sdist (python -m build), so a file the sdist lacks fails here.
+dist: install
+	$(VENV)/bin/pip install -q --disable-pip-version-check build
+	rm -rf dist && mkdir -p build
+	$(PYTHON) -m build --outdir dist . > build/dist.log 2>&1 || { tail -20 build/dist.log; exit 1; }
+	$(PYTHON) plugin/tools/krew/build.py --out dist
+	@ls -l dist
+
+# LAB_KUBECONFIG=K also runs the installed lab suite against that cluster.
+install-test: dist
+	PYTHON3=$(PYTHON3) plugin/tools/install-test.sh
 
 -include lab_checks/hermetic/cluster.mk
 -include lab_checks/hermetic/istio/istio.mk
 -include lab_checks/lab.mk
--include lab_checks/lab_grading/grade.mk
+-include lab_checks/grading/grade.mk
 
 # The lab cluster includes Istio: istio-up brings the kind cluster up first when needed.
 cluster-up: istio-up

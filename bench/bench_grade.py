@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab_checks" / "lab_grading" / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab_checks" / "grading" / "tests"))
 
 from classroom import Classroom, cluster_kubeconfig, lab_grade  # noqa: E402
 

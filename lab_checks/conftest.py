@@ -6,7 +6,7 @@ configuration, the namespace, a work directory for the lab's files and the shell
 lab's commands there.
 
 Ordering, dependencies, progress and reports are the lab plugin's (lab_plugin.py, registered
-here); options are registered in the root conftest.py (pytest's rule for command-line options).
+here); options are the package's pytest plugin's (options.py, its `pytest11` entry point).
 """
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-import lab_plugin
-from expectations import istio_config
-from lab_plugin import SetupFailed, StepFailed, lab_run, step_of
-from labkit import REPO, VENV_BIN, Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
-from steps import POD, Step
+from lab_checks import lab_plugin
+from lab_checks.expectations import istio_config
+from lab_checks.lab_plugin import SetupFailed, StepFailed, lab_run, step_of
+from lab_checks.labkit import Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
+from lab_checks.steps import POD, Step
+from lab_checks.where import CHECKOUT, SCRIPTS_DIR, build_dir
+
+# An installed package runs the nine steps only: the self-tests need the checkout's make targets
+# and kind cluster, the drift tests its test kit (plugin/tests).
+collect_ignore = [] if CHECKOUT else ["test_lab_selftests.py", "test_lab_drift.py"]
 
 LAB_FILES = ("nginx-pod.yaml", "transformed.yaml")
 # On a namespace the suite created, so that a later run knows it may remove it (when a run could not,
@@ -55,7 +60,7 @@ def lab_step(request) -> Step:
 def lab_workdir(pytestconfig) -> Path:
     """The lab's current directory; lab files from an earlier run are removed so none is reused."""
     opt = pytestconfig.getoption("lab_workdir")
-    path = Path(opt) if opt else REPO / "build" / "lab-work"
+    path = Path(opt) if opt else build_dir() / "lab-work"
     path.mkdir(parents=True, exist_ok=True)
     for name in LAB_FILES + ("kubeconfig",):
         (path / name).unlink(missing_ok=True)
@@ -66,9 +71,12 @@ def _plugin_dir(pytestconfig) -> Path:
     opt = pytestconfig.getoption("lab_plugin_dir")
     if opt:
         return Path(opt).resolve()
-    if (VENV_BIN / "kubectl-inject").exists():
-        return VENV_BIN
-    return REPO  # the checkout's kubectl-inject launcher
+    if (SCRIPTS_DIR / "kubectl-inject").exists():
+        return SCRIPTS_DIR
+    if CHECKOUT:
+        return CHECKOUT  # the checkout's kubectl-inject launcher
+    raise SetupFailed(f"no kubectl-inject in {SCRIPTS_DIR}: install the package (pip install kubectl-inject[lab]) "
+                      "or give --lab-plugin-dir")
 
 
 @pytest.fixture(scope="session")
@@ -89,13 +97,14 @@ def lab_shell(pytestconfig, lab_workdir, lab_progress) -> Lab:
 @pytest.fixture(scope="session")
 def lab_cluster(pytestconfig, lab_progress) -> dict:
     """The cluster: the kind cluster --lab-cluster with Istio, unless --kubeconfig/--context name an
-    existing one (which must have Istio already).
+    existing one (which must have Istio already). An installed package has no kind cluster to bring
+    up: it uses the kubeconfig in effect, as kubectl does.
 
     Returns {mode, name, kubeconfig, context, node_container, server_version}; the report shows it.
     """
     kubeconfig = pytestconfig.getoption("kubeconfig")
     context = pytestconfig.getoption("context")
-    if kubeconfig or context:
+    if kubeconfig or context or not CHECKOUT:
         kubeconfig = str(Path(kubeconfig).resolve()) if kubeconfig else (
             os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config"))
         info = {"mode": "existing", "name": context or "(current context)", "kubeconfig": kubeconfig,

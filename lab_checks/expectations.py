@@ -1,7 +1,7 @@
 """What the sidecar-injection lab expects to see, as pure functions on what the cluster returns.
 
 One source of truth for "correct": the lab suite (test_lab_steps.py, conftest.py, labkit.py)
-asserts its steps with these, and the grader (lab_grading) scores student clusters with the same
+asserts its steps with these, and the grader (lab_checks.grading) scores student clusters with the same
 functions. Each returns problems as short sentences (empty when all is as the lab teaches), so a
 step's reason and a grade's reason are the same words.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import yaml
 
 # The lab's values (arguments, commands) are lab_text.py's: the drift report quotes the same ones.
-from lab_text import ENVOY_CMD, LAB_IPTABLES_ARGS, LAB_PROXY_ARGS, PILOT_AGENT_CMD  # noqa: F401
-from pod_status import pod_summary
-from steps import POD
+from lab_checks.lab_text import ENVOY_CMD, LAB_IPTABLES_ARGS, LAB_PROXY_ARGS, PILOT_AGENT_CMD  # noqa: F401
+from lab_checks.pod_status import pod_summary
+from lab_checks.steps import POD
 
 # Written by Istio's injector (kubectl inject, istioctl kube-inject, the webhook) on every injected Pod.
 SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status"

@@ -40,7 +40,7 @@ verify-lab-selftest: install
 
 lab-drift: install
 	@mkdir -p $(LAB_REPORT_DIR)
-	@PYTHONPATH=lab_checks $(or $(PYTHON),.venv/bin/python) lab_checks/lab_drift_report.py \
+	@$(or $(PYTHON),.venv/bin/python) -m lab_checks.lab_drift_report \
 	  --cluster-report $(LAB_REPORT_DIR)/lab-report.json --markdown $(LAB_REPORT_DIR)/lab-drift-releases.md
 
 lab-drift-test: install

@@ -16,11 +16,11 @@ import re
 import shlex
 from dataclasses import asdict, dataclass
 
-from expectations import by_name, sidecar_process_problems
-from lab_text import (BY_KEY, LAB_CONCURRENCY_ARGS, LAB_ENTRYPOINT, LAB_IPTABLES_ARGS, LAB_IPTABLES_LOG_ARGS,
+from lab_checks.expectations import by_name, sidecar_process_problems
+from lab_checks.lab_text import (BY_KEY, LAB_CONCURRENCY_ARGS, LAB_ENTRYPOINT, LAB_IPTABLES_ARGS, LAB_IPTABLES_LOG_ARGS,
                       LAB_IPTABLES_LONG_FLAGS, LAB_PROXY_ARGS, LAB_PROXY_LOG_ARGS, LAB_READY_ROW, PILOT_AGENT_CMD,
                       PROXY_REPOSITORY, of_step)
-from steps import POD
+from lab_checks.steps import POD
 
 HOLDS, DRIFTED, BROKEN = "holds", "drifted", "broken"
 

@@ -6,11 +6,12 @@ generated Pod and the transform statements (lab_text, step 3) are classified on 
 With a verify-lab JSON report (--cluster-report, default build/lab-report.json when it exists):
 every statement as that run classified it on the cluster.
 
-    python lab_checks/lab_drift_report.py [--release 1.22.0 ...] [--cluster-report FILE] [--markdown FILE]
+    python -m lab_checks.lab_drift_report [--release 1.22.0 ...] [--cluster-report FILE] [--markdown FILE]
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,11 +21,14 @@ from pathlib import Path
 
 import yaml
 
-from lab_drift import classify, markdown
-from lab_text import GENERATED_POD_YAML, LAB_ISTIO_RELEASE
+from lab_checks.lab_drift import classify, markdown
+from lab_checks.lab_text import GENERATED_POD_YAML, LAB_ISTIO_RELEASE
 
-REPO = Path(__file__).resolve().parent.parent
-BUILTIN = REPO / "plugin" / "kubectl_inject" / "builtin"
+from lab_checks.where import CHECKOUT, SCRIPTS_DIR, build_dir
+
+# The built-in configurations of the kubectl_inject package beside this one (found, not imported:
+# importing it would load the injector for nothing).
+BUILTIN = Path(importlib.util.find_spec("kubectl_inject").origin).parent / "builtin"
 
 
 def builtin_releases() -> list[str]:
@@ -34,7 +38,7 @@ def builtin_releases() -> list[str]:
 
 
 def kubectl_inject() -> list[str]:
-    for cand in (REPO / ".venv" / "bin" / "kubectl-inject", REPO / "kubectl-inject"):
+    for cand in (SCRIPTS_DIR / "kubectl-inject", *([CHECKOUT / "kubectl-inject"] if CHECKOUT else [])):
         if cand.exists():
             return [str(cand)]
     raise SystemExit("no kubectl-inject: run `make install`")
@@ -83,7 +87,7 @@ def cluster_section(report_path: Path) -> tuple[str, list[dict]] | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--release", action="append", help="a built-in release (default: all of them)")
-    ap.add_argument("--cluster-report", default=str(REPO / "build" / "lab-report.json"),
+    ap.add_argument("--cluster-report", default=str(build_dir() / "lab-report.json"),
                     help="a verify-lab JSON report to include ('' for none; ignored when missing)")
     ap.add_argument("--markdown", help="also write the Markdown to this file")
     args = ap.parse_args(argv)

@@ -18,7 +18,7 @@ which gives its name, command and prerequisites. This plugin
 
 Its state is one LabRun in config.stash (see lab_run()); the fixtures (conftest.py) fill in the
 cluster, the shell whose command log goes into the report, and what cleanup did.
-Registered by lab_checks/conftest.py; the options it reads are in the root conftest.py.
+Registered by lab_checks/conftest.py; the options it reads are options.py's.
 """
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ from typing import Any
 
 import pytest
 
-from lab_drift import BROKEN, DRIFTED, markdown
-from lab_text import of_step
-from steps import STEPS, Step
+from lab_checks.lab_drift import BROKEN, DRIFTED, markdown
+from lab_checks.lab_text import of_step
+from lab_checks.steps import STEPS, Step
+from lab_checks.where import build_dir
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 class StepFailed(AssertionError):
@@ -405,7 +405,7 @@ def pytest_sessionfinish(session, exitstatus):
     verdicts = [v for r in run.results.values() for v in r.statements]
     opt = config.getoption("lab_report_json")
     if opt != "":
-        path = Path(opt) if opt else REPO / "build" / "lab-report.json"
+        path = Path(opt) if opt else build_dir() / "lab-report.json"
         report = {
             "suite": "sidecar-injection lab",
             "result": "passed" if run.all_passed else "failed",

@@ -2,7 +2,7 @@
 lab run, between two steps, the way a student or a flaky cluster could, or stops the run at a known
 point so that the self-test can break something there.
 
-Loaded only by the self-tests: `pytest -p lab_sabotage` with lab_checks/ on PYTHONPATH and
+Loaded only by the self-tests: `pytest -p lab_checks.lab_sabotage` with
 LAB_SABOTAGE set to one of
 
   delete-pod-before:<N>   deletes the lab Pod (and waits until it is gone) just before step N starts;
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from lab_plugin import lab_run, step_of
-from steps import POD
+from lab_checks.lab_plugin import lab_run, step_of
+from lab_checks.steps import POD
 
 
 def _what(item):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from steps import POD
+from lab_checks.steps import POD
 
 # The Istio release the lab text was written against (`docker inspect istio/proxyv2:1.22.0`).
 LAB_ISTIO_RELEASE = "1.22.0"

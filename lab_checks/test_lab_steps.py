@@ -16,12 +16,12 @@ import pytest
 import yaml
 from deepdiff import DeepDiff
 
-from expectations import LAB_IPTABLES_ARGS, check_sidecar, sidecar_process_problems
-from lab_drift import classify
-from lab_plugin import StepFailed, record_statements
-from labkit import diagnose_pod, last_line, wait_for
-from pod_status import pod_is_ready, pod_summary, stuck_reason
-from steps import POD
+from lab_checks.expectations import LAB_IPTABLES_ARGS, check_sidecar, sidecar_process_problems
+from lab_checks.lab_drift import classify
+from lab_checks.lab_plugin import StepFailed, record_statements
+from lab_checks.labkit import diagnose_pod, last_line, wait_for
+from lab_checks.pod_status import pod_is_ready, pod_summary, stuck_reason
+from lab_checks.steps import POD
 
 pytestmark = pytest.mark.lab
 

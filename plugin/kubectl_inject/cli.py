@@ -14,7 +14,7 @@ import sys
 from .cluster_config import native_sidecars
 from .config_source import read_file, resolve
 from .errors import InjectError, terminal_safe
-from .flags import CLUSTER_FLAGS, Flag, add_cluster_flags, add_flags, cluster_target, parse
+from .flags import CLUSTER_FLAGS, INJECT_FLAGS, INPUT_SUFFIXES, add_cluster_flags, add_flags, cluster_target, parse
 from .gotypes import schema as gotypes_schema
 from .inject import Settings, inject_stream
 from .load_config import parse_injector_config, parse_values
@@ -49,19 +49,6 @@ examples:
 """
 
 
-FLAGS = (
-    Flag("-f", "--filename", action="append", default=[],
-         help="input file, directory, or - for stdin (repeatable)"),
-    Flag("-R", "--recursive", action="switch", help="recurse into directories given with -f"),
-    Flag("-o", "--output", help="write the injected resources to this file (atomically) instead of stdout"),
-    Flag("--in-place", action="switch", help="rewrite each input file with its injected version (atomically; on any error no file changes)"),
-    Flag("--explain", action="switch", help="instead of YAML, explain what injection adds and why"),
-    Flag("--injectConfigFile", help="injection templates file (the `config` key of the istio-sidecar-injector ConfigMap)"),
-    Flag("--valuesFile", help="injection values file (the `values` key of the istio-sidecar-injector ConfigMap)"),
-    Flag("--meshConfigFile", help="mesh configuration file (the `mesh` key of the istio ConfigMap)"),
-)
-
-
 def build_parser():
     """The command's argparse parser: help, usage and the errors of a command line that
     flags.parse does not read itself."""
@@ -74,16 +61,17 @@ def build_parser():
                     "Config: each of --injectConfigFile, --valuesFile, --meshConfigFile replaces "
                     "that piece; the others come from the cluster's Istio ConfigMaps, or, with no "
                     "cluster, from a built-in default (announced on stderr).\n"
-                    "Also: `kubectl inject config pull -o DIR`, `kubectl inject config show`.",
+                    "Also: `kubectl inject config pull -o DIR`, `kubectl inject config show`, "
+                    "`kubectl inject version`.",
         epilog=EXAMPLES, formatter_class=RawDescriptionHelpFormatter)
-    add_flags(parser, FLAGS)
+    add_flags(parser, INJECT_FLAGS)
     add_cluster_flags(parser)
     return parser
 
 
 def parse_args(argv):
     """The command's flags from argv (flags.parse: plain command lines without argparse)."""
-    return parse(argv, FLAGS + CLUSTER_FLAGS, build_parser)
+    return parse(argv, INJECT_FLAGS + CLUSTER_FLAGS, build_parser)
 
 
 def load_settings(args):
@@ -118,9 +106,6 @@ def load_settings(args):
         unknown_release_notice(release)
 
 
-INPUT_SUFFIXES = (".yaml", ".yml", ".json")
-
-
 def _read(path: str, what: str) -> str:
     if path == "-":
         return sys.stdin.read()
@@ -152,7 +137,12 @@ def run(argv) -> int:
     if argv and argv[0] == "config":
         from .config_cmd import run_config  # lazy: start-up time of the common command
         return run_config(argv[1:])
+    if argv[:1] == ["version"]:
+        parse(argv[1:], (), build_parser)  # nothing may follow, as with istioctl version's own flags
+        return print_version()
     args = parse_args(argv)
+    if args.version:
+        return print_version()
     if not args.filename:
         raise InjectError("filename not specified (see --filename or -f)")
     paths = expand_inputs(args.filename, args.recursive)
@@ -201,6 +191,12 @@ def run(argv) -> int:
         print(file=sys.stderr)
         for warning in warnings:
             print(terminal_safe(warning), file=sys.stderr)
+    return 0
+
+
+def print_version() -> int:
+    from .version import describe  # lazy: importlib.metadata and subprocess, for this path only
+    write_stdout(describe())
     return 0
 
 

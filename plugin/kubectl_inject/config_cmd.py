@@ -9,7 +9,7 @@ from .cluster_config import native_sidecars, read_cluster_config
 from .config_source import builtin_versions, resolve
 from .errors import InjectError
 from .argparser import ArgumentParser
-from .flags import add_cluster_flags, cluster_target
+from .flags import CONFIG_ACTIONS, CONFIG_PULL_FLAGS, CONFIG_SHOW_FLAGS, add_cluster_flags, add_flags, cluster_target
 from .load_config import parse_values
 from .output import write_atomically
 from .releases import istio_release_of, profile_for
@@ -23,14 +23,10 @@ def _parser():
     parser = ArgumentParser(prog="kubectl inject config",
                      description="Inspect or save the injector configuration.")
     sub = parser.add_subparsers(dest="action", required=True, parser_class=ArgumentParser)
-    pull = sub.add_parser("pull", help="save the cluster's templates, values and mesh config to a directory")
-    pull.add_argument("-o", "--output", required=True, help="directory to write the three files into")
-    add_cluster_flags(pull)
-    show = sub.add_parser("show", help="say where the config in effect comes from")
-    show.add_argument("--injectConfigFile")
-    show.add_argument("--valuesFile")
-    show.add_argument("--meshConfigFile")
-    add_cluster_flags(show)
+    for action, flags in (("pull", CONFIG_PULL_FLAGS), ("show", CONFIG_SHOW_FLAGS)):
+        command = sub.add_parser(action, help=CONFIG_ACTIONS[action])
+        add_flags(command, flags)
+        add_cluster_flags(command)
     return parser
 
 

@@ -25,15 +25,17 @@ class Flag:
     """One flag as argparse's add_argument takes it: store (a value), append (a value, each time
     given) or switch (store_true)."""
 
-    __slots__ = ("names", "dest", "action", "default", "type", "help")
+    __slots__ = ("names", "dest", "action", "default", "type", "help", "required")
 
-    def __init__(self, *names: str, action: str = "store", default=None, type=None, help: str = ""):
+    def __init__(self, *names: str, action: str = "store", default=None, type=None, help: str = "",
+                 required: bool = False):
         self.names = names
         self.dest = next((n for n in names if n.startswith("--")), names[0]).lstrip("-").replace("-", "_")
         self.action = action
         self.default = default
         self.type = type
         self.help = help
+        self.required = required
 
     def initial(self):
         """The value before the command line is read (a new list for each parse of an append)."""
@@ -42,10 +44,39 @@ class Flag:
         return False if self.action == "switch" else self.default
 
 
+# kubectl inject's own flags (the cluster flags are CLUSTER_FLAGS, below).
+INJECT_FLAGS = (
+    Flag("-f", "--filename", action="append", default=[],
+         help="input file, directory, or - for stdin (repeatable)"),
+    Flag("-R", "--recursive", action="switch", help="recurse into directories given with -f"),
+    Flag("-o", "--output", help="write the injected resources to this file (atomically) instead of stdout"),
+    Flag("--in-place", action="switch", help="rewrite each input file with its injected version (atomically; on any error no file changes)"),
+    Flag("--explain", action="switch", help="instead of YAML, explain what injection adds and why"),
+    Flag("--injectConfigFile", help="injection templates file (the `config` key of the istio-sidecar-injector ConfigMap)"),
+    Flag("--valuesFile", help="injection values file (the `values` key of the istio-sidecar-injector ConfigMap)"),
+    Flag("--meshConfigFile", help="mesh configuration file (the `mesh` key of the istio ConfigMap)"),
+    Flag("--version", action="switch", help="print the version, the git commit of a checkout and the Istio "
+                                            "releases reproduced, then exit (also: kubectl inject version)"),
+)
+
+# What -f reads in a directory, as kubectl does.
+INPUT_SUFFIXES = (".yaml", ".yml", ".json")
+
+# `kubectl inject config <action>`: each action's help, and its flags besides the cluster flags.
+CONFIG_ACTIONS = {
+    "pull": "save the cluster's templates, values and mesh config to a directory",
+    "show": "say where the config in effect comes from",
+}
+CONFIG_PULL_FLAGS = (Flag("-o", "--output", required=True, help="directory to write the three files into"),)
+CONFIG_SHOW_FLAGS = tuple(f for f in INJECT_FLAGS if f.dest in ("injectConfigFile", "valuesFile", "meshConfigFile"))
+
+
 def add_flags(parser, flags) -> None:
     """Declare the flags to an argparse parser (or argument group)."""
     for flag in flags:
         options = {"help": flag.help, "default": flag.initial()}
+        if flag.required:
+            options["required"] = True
         if flag.action == "switch":
             options["action"] = "store_true"
         else:

@@ -27,6 +27,7 @@ LAYERS = {
     "merge": 3, "postprocess": 3, "inject": 3, "explain": 3, "parallel": 3,
     # 4: the command line
     "flags": 4, "argparser": 4, "output": 4, "config_cmd": 4, "cli": 4, "__main__": 4, "__init__": 4, "launch": 4,
+    "version": 4, "completion": 4,
 }
 
 

@@ -27,6 +27,39 @@ def test_help_shows_flags_and_examples(run_inject):
         assert flag in result.stdout
 
 
+@pytest.mark.parametrize("argv", [("--version",), ("version",), ("-f", "nowhere.yaml", "--version")])
+def test_version_names_the_package_the_checkout_and_the_releases(run_inject, argv):
+    from importlib import metadata
+
+    from kubectl_inject.config_source import builtin_versions
+    result = run_inject(*argv)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    first, releases, builtin = result.stdout.splitlines()
+    assert first.startswith(f"kubectl inject {metadata.version('kubectl-inject')} (Python ")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True)
+    if commit.returncode == 0:  # tests run from a checkout: the commit is named
+        assert f"git {commit.stdout.strip()}" in first
+    assert "Istio 1.22 to 1.30" in releases
+    assert builtin.endswith(", ".join(builtin_versions())) and "1.30.4" in builtin
+
+
+def test_version_outside_a_checkout_names_no_commit(tmp_path):
+    from kubectl_inject.version import checkout_commit
+    # A package directory that is not plugin/kubectl_inject of a checkout (an installed copy inside
+    # some other git work tree) reports no commit, whatever git would say there.
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    installed = tmp_path / "lib" / "site-packages" / "kubectl_inject"
+    installed.mkdir(parents=True)
+    assert checkout_commit(str(installed), "plugin/kubectl_inject") is None
+    if os.path.exists(os.path.join(ROOT, ".git")):
+        assert checkout_commit(os.path.join(ROOT, "plugin", "kubectl_inject"), "plugin/kubectl_inject")
+
+
+def test_version_subcommand_takes_no_arguments(run_inject):
+    assert_one_line_error(run_inject("version", "extra"), "unrecognized arguments: extra")
+
+
 def test_lab_pod_is_injected(run_inject, golden_config, tmp_path):
     pod = tmp_path / "nginx-pod.yaml"
     pod.write_text(NGINX_POD)

@@ -16,7 +16,7 @@ hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is in the lab 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-ALL_FLAGS = cli.FLAGS + flags.CLUSTER_FLAGS
+ALL_FLAGS = flags.INJECT_FLAGS + flags.CLUSTER_FLAGS
 
 
 def argparse_reading(argv):

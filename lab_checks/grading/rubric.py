@@ -15,12 +15,12 @@ from typing import Callable
 
 import yaml
 
-from expectations import (check_sidecar, has_sidecar, injection_by_hand_problem, istio_config, istiod_readiness,
+from lab_checks.expectations import (check_sidecar, has_sidecar, injection_by_hand_problem, istio_config, istiod_readiness,
                           sidecar_process_problems, started_containers)
-from pod_status import pod_is_ready, ready_count, stuck_reason, unpullable_images
-from steps import POD
+from lab_checks.pod_status import pod_is_ready, ready_count, stuck_reason, unpullable_images
+from lab_checks.steps import POD
 
-from lab_grading.cluster_reads import INJECTOR_CONFIGMAP, MESH_CONFIGMAP, Snapshot
+from lab_checks.grading.cluster_reads import INJECTOR_CONFIGMAP, MESH_CONFIGMAP, Snapshot
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-# grade.mk -- grading a class with lab-grade (lab_checks/lab_grading); included by the top-level Makefile.
+# grade.mk -- grading a class with lab-grade (lab_checks/grading); included by the top-level Makefile.
 #
 #   grade        make grade ROSTER=class.yaml [CHECKPOINT=applied|finished] [GRADE_ARGS='--jobs 4']
 #                grades every student of the roster (YAML or CSV) read-only; the table goes to the
@@ -21,7 +21,7 @@ grade: install
 	  --junit $(GRADE_DIR)/grades-$(CHECKPOINT)-junit.xml $(GRADE_ARGS)
 
 grade-test: install
-	$(PYTHON) -m pytest -p no:cacheprovider -q lab_checks/lab_grading/tests
+	$(PYTHON) -m pytest -p no:cacheprovider -q lab_checks/grading/tests
 
 grade-bench: install
 	$(PYTHON) bench/bench_grade.py $(GRADE_ARGS)

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab_grading.cluster_reads import Connection, TargetUnusable
+from lab_checks.grading.cluster_reads import Connection, TargetUnusable
 
 SUBMITTED = ("nginx-pod.yaml", "transformed.yaml")
 

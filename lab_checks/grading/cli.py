@@ -16,9 +16,9 @@ import re
 import sys
 import time
 
-from lab_grading.access import AccessError, grader_kubeconfig, rbac_manifest, write_private
-from lab_grading.roster import RosterError, load_roster, single_target
-from lab_grading.rubric import CHECKPOINTS
+from lab_checks.grading.access import AccessError, grader_kubeconfig, rbac_manifest, write_private
+from lab_checks.grading.roster import RosterError, load_roster, single_target
+from lab_checks.grading.rubric import CHECKPOINTS
 
 USAGE_ERROR = 2
 
@@ -31,6 +31,20 @@ class _Parser(argparse.ArgumentParser):
     # argparse prints usage and exits itself; one line and our exit code instead.
     def error(self, message):
         raise UsageError(message)
+
+
+class _Version(argparse.Action):
+    """--version: the version line is made only when asked for (it may ask git for the commit)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version (and the git commit of a checkout)")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pathlib import Path
+
+        from kubectl_inject.version import version_line
+        print(version_line("lab-grade", str(Path(__file__).resolve().parent), "lab_checks/grading"))
+        parser.exit(0)
 
 
 def grade_parser() -> argparse.ArgumentParser:
@@ -54,6 +68,7 @@ def grade_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", metavar="FILE")
     out.add_argument("--junit", metavar="FILE", help="JUnit XML: one test case per student and check")
     out.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--version", action=_Version)
     return p
 
 
@@ -95,9 +110,9 @@ def run_grade(argv: list[str]) -> int:
         single_target(args.kubeconfig, args.context, args.namespace, args.student, args.files)]
 
     # Imported once the input is known to be good: the Kubernetes client takes a moment to load.
-    from lab_grading import reports
-    from lab_grading.runner import Progress, Settings, find_kubectl, grade_class
-    from lab_grading.submissions import find_kubectl_inject
+    from lab_checks.grading import reports
+    from lab_checks.grading.runner import Progress, Settings, find_kubectl, grade_class
+    from lab_checks.grading.submissions import find_kubectl_inject
 
     settings = Settings(checkpoint=args.checkpoint, jobs=args.jobs, budget=args.budget,
                         istio_namespace=args.istio_namespace, kubectl=find_kubectl(),

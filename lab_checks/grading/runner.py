@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_grading.cluster_reads import Connection, Deadline, TargetUnusable, read_processes, read_snapshot
-from lab_grading.roster import Target
-from lab_grading.rubric import (CHECKPOINTS, FILES, PROCESSES, Check, CheckResult, processes_prerequisite, score,
+from lab_checks.grading.cluster_reads import Connection, Deadline, TargetUnusable, read_processes, read_snapshot
+from lab_checks.grading.roster import Target
+from lab_checks.grading.rubric import (CHECKPOINTS, FILES, PROCESSES, Check, CheckResult, processes_prerequisite, score,
                                 ungradable)
-from lab_grading.submissions import read_submission
+from lab_checks.grading.submissions import read_submission
 
 # Beyond its budget a target's thread gets this long to report before it is written off.
 OVERRUN_GRACE = 3.0

@@ -10,14 +10,6 @@ Modules, one job each:
   access         the RBAC an instructor applies (rbac.yaml) and a kubeconfig for its ServiceAccount
   cli            the `lab-grade` command
 
-The checks themselves are the lab suite's (lab_checks/expectations.py, pod_status.py, steps.py).
-Those are top-level modules of lab_checks/, as the lab suite's pytest run imports them; this
-package lives in lab_checks/ (make install installs it in editable mode from there), so it puts
-that directory on sys.path once, here, rather than keeping a copy of them.
+The checks themselves are the lab suite's (lab_checks.expectations, pod_status, steps), imported
+from the package this one sits in, not copied.
 """
-import sys
-from pathlib import Path
-
-LAB_CHECKS_DIR = str(Path(__file__).resolve().parent.parent)
-if LAB_CHECKS_DIR not in sys.path:
-    sys.path.append(LAB_CHECKS_DIR)

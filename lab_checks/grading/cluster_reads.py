@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from steps import POD
+from lab_checks.steps import POD
 
-from lab_grading.roster import Target
+from lab_checks.grading.roster import Target
 
 INJECTOR_CONFIGMAP = "istio-sidecar-injector"
 MESH_CONFIGMAP = "istio"

@@ -12,7 +12,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lab_grading.runner import StudentGrade
+from lab_checks.grading.runner import StudentGrade
 
 
 def _checks(grades: list[StudentGrade]) -> list:

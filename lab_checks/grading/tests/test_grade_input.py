@@ -13,7 +13,7 @@ import yaml
 
 from classroom import closed_port, lab_grade
 
-from lab_grading.roster import RosterError, load_roster
+from lab_checks.grading.roster import RosterError, load_roster
 
 
 def kubeconfig(path, server, namespace="default"):
@@ -154,3 +154,11 @@ def test_rbac_is_read_only_but_for_exec_into_the_lab_pod():
                 assert (rule["resources"], rule.get("resourceNames"), writes) == (["pods/exec"], ["mywebserver"], {"create"})
     shipped = lab_grade("rbac", timeout=60)
     assert "namespace: default" in shipped.stdout and shipped.stdout.startswith("# RBAC for lab-grade")
+
+
+def test_version_is_one_line_with_the_package_version():
+    from importlib import metadata
+    result = lab_grade("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"lab-grade {metadata.version('kubectl-inject')} (Python ")
+    assert len(result.stdout.splitlines()) == 1

@@ -23,13 +23,12 @@ REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = REPO / ".venv" / "bin"
 KUBECTL = str(VENV_BIN / "kubectl")
 # The installed console script (make install); the module itself when the checkout is not installed.
-LAB_GRADE = [str(VENV_BIN / "lab-grade")] if (VENV_BIN / "lab-grade").exists() else [sys.executable, "-m", "lab_grading.cli"]
-sys.path.insert(0, str(REPO / "lab_checks"))
+LAB_GRADE = [str(VENV_BIN / "lab-grade")] if (VENV_BIN / "lab-grade").exists() else [sys.executable, "-m",
+                                                                                      "lab_checks.grading"]
 
-from pod_status import pod_is_ready, unpullable_images  # noqa: E402
-from steps import POD, STEPS  # noqa: E402
-
-from lab_grading.access import SERVICE_ACCOUNT  # noqa: E402
+from lab_checks.grading.access import SERVICE_ACCOUNT
+from lab_checks.pod_status import pod_is_ready, unpullable_images
+from lab_checks.steps import POD, STEPS
 
 STATES = ("complete", "plain", "transformed", "not-ready", "webhook", "cleaned-up")
 MISSING_TAG_SUFFIX = "-grading-missing"
@@ -46,9 +45,8 @@ def cluster_kubeconfig() -> Path:
 
 
 def lab_grade(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """The grader as an instructor runs it (python -m lab_grading.cli is the console script's entry)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "lab_checks"), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([*LAB_GRADE, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+    """The grader as an instructor runs it (python -m lab_checks.grading is the console script's entry)."""
+    return subprocess.run([*LAB_GRADE, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
 
 
 def closed_port() -> int:

@@ -1,3 +1,0 @@
-from lab_grading.cli import entry
-
-entry()
