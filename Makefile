@@ -16,7 +16,7 @@ PYTHON := $(VENV)/bin/python
 SHARED := $(abspath ../shared)
 GOLDEN := $(SHARED)/istio-golden/1.22.0
 
-.PHONY: install test golden bench bench-scale clean dist install-test
+.PHONY: install test golden bench bench-scale clean dist install-test krew-test
 
 install: $(VENV)/.installed
 
@@ -89,6 +89,11 @@ dist: install
 # LAB_KUBECONFIG=K also runs the installed lab suite against that cluster.
 install-test: dist
 	PYTHON3=$(PYTHON3) plugin/tools/install-test.sh
+
+# kubectl inject installed by a real krew (v0.4.3, built once from the Go module proxy) from dist/'s
+# manifest and archive, with no network: plugin/tools/krew/README.md
+krew-test: dist
+	plugin/tools/krew/krew-test.sh --dist dist
 
 -include lab_checks/hermetic/cluster.mk
 -include lab_checks/hermetic/istio/istio.mk
