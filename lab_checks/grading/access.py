@@ -7,7 +7,9 @@ cluster) and the admin kubeconfig's server and CA; it is written with mode 0600 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -48,26 +50,33 @@ def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHI
 def grader_kubeconfig(admin_kubeconfig: str | None, context: str | None, namespace: str,
                       seconds: int, service_account: str = SERVICE_ACCOUNT) -> str:
     """A kubeconfig for the grading ServiceAccount, made with the admin's kubeconfig."""
-    from kubernetes import client
-    from kubernetes import config as kconfig
+    from lab_checks.grading import kubeclient
 
     path = admin_kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube/config")
-    if not Path(path).expanduser().is_file():
-        raise AccessError(f"admin kubeconfig {path}: no such file")
-    path = str(Path(path).expanduser())
     try:
-        contexts, active = kconfig.list_kube_config_contexts(config_file=path)
-        chosen = next((c for c in contexts if c["name"] == context), None) if context else active
-        if chosen is None:
-            raise AccessError(f"admin kubeconfig {Path(path).name} has no context {context!r}")
-        raw = yaml.safe_load(Path(path).read_text())
-        cluster_name = chosen["context"]["cluster"]
-        cluster = next(c["cluster"] for c in raw.get("clusters", []) if c["name"] == cluster_name)
-        api = kconfig.new_client_from_config(config_file=path, context=chosen["name"], persist_config=False)
-    except AccessError:
-        raise
-    except Exception as exc:
-        raise AccessError(f"admin kubeconfig {Path(path).name} is not usable ({type(exc).__name__})") from None
+        kubeconfig = Path(path).expanduser()
+    except RuntimeError:   # ~user that does not resolve
+        raise AccessError(f"admin kubeconfig {path}: no such file") from None
+    if not kubeconfig.is_file():
+        raise AccessError(f"admin kubeconfig {path}: no such file")
+    # The admin's client key goes to a memory file (kubeclient), released when this is done.
+    with kubeclient.credential_scope():
+        try:
+            raw = kubeclient.load_kubeconfig(kubeconfig)
+            chosen = kubeclient.context_entry(raw, context, kubeconfig)
+            cluster_name = chosen["context"]["cluster"]
+            cluster = next(c["cluster"] for c in raw.get("clusters", []) if c["name"] == cluster_name)
+            api, _ = kubeclient.new_client(kubeconfig, chosen["name"])
+        except kubeclient.KubeconfigProblem as exc:
+            raise AccessError(f"admin {exc}") from None
+        except Exception as exc:
+            raise AccessError(f"admin kubeconfig {kubeconfig.name} is not usable ({type(exc).__name__})") from None
+        return _token_kubeconfig(api, chosen, cluster_name, cluster, namespace, seconds, service_account)
+
+
+def _token_kubeconfig(api, chosen, cluster_name, cluster, namespace, seconds, service_account) -> str:
+    from kubernetes import client
+
     api.configuration.retries = 0
     request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=seconds))
     try:
@@ -101,11 +110,23 @@ def grader_kubeconfig(admin_kubeconfig: str | None, context: str | None, namespa
 
 
 def write_private(path: str, text: str):
-    """Write a credential file readable by its owner only, created so from the start."""
+    """Write a credential file readable by its owner only, created so from the start; the
+    temporary file is removed on any failure, SIGINT and SIGTERM included."""
+    from lab_checks.grading import signals
+
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    tmp.replace(target)
+    created = False
+    try:
+        with signals.held():   # created and recorded as one step; mkstemp makes it 0600
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            tmp, created = Path(name), True
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        with signals.held():
+            tmp.replace(target)
+            created = False
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                tmp.unlink()

@@ -12,15 +12,25 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import sys
 import time
 
+from lab_checks.grading import signals
 from lab_checks.grading.access import AccessError, grader_kubeconfig, rbac_manifest, write_private
 from lab_checks.grading.roster import RosterError, load_roster, single_target
 from lab_checks.grading.rubric import CHECKPOINTS
 
 USAGE_ERROR = 2
+# --jobs: each job is a thread with its connections (and, for the exec, a kubectl process); the
+# machine's cores and the API servers' patience run out long before 64.
+MAX_JOBS = 64
+# --budget, seconds per target: below 1 s no cluster can answer; above an hour is a mistake (and
+# inf or 1e12 overflowed the socket timeouts, reporting a reachable cluster unreachable).
+MIN_BUDGET, MAX_BUDGET = 1.0, 3600.0
+# Report paths that may be given twice (both write through to the terminal or nowhere).
+SPECIAL_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/null")
 
 
 class UsageError(Exception):
@@ -104,8 +114,22 @@ def run_grade(argv: list[str]) -> int:
         raise UsageError("give either --roster FILE or --kubeconfig FILE")
     if args.roster and (args.context or args.namespace or args.student or args.files):
         raise UsageError("--context, --namespace, --student and --files go with --kubeconfig; a roster has its own columns")
-    if args.jobs < 1 or args.budget <= 0:
-        raise UsageError("--jobs must be at least 1 and --budget positive")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {args.jobs}: expected a whole number from 1 to {MAX_JOBS}")
+    # nan compares false with everything, so `not (a <= x <= b)` refuses it as well.
+    if not MIN_BUDGET <= args.budget <= MAX_BUDGET:
+        raise UsageError(f"--budget {args.budget:g}: expected seconds from {MIN_BUDGET:g} to {MAX_BUDGET:g}")
+    named = {}
+    for option in ("csv", "json", "junit"):
+        path = getattr(args, option)
+        if path is None:
+            continue
+        problem = _report_path_problem(path)
+        if problem:
+            raise UsageError(f"--{option} {path}: {problem}")
+        if path in named and path not in SPECIAL_STREAMS:
+            raise UsageError(f"--{option} {path}: the same file as --{named[path]}")
+        named[path] = option
     targets = load_roster(args.roster) if args.roster else [
         single_target(args.kubeconfig, args.context, args.namespace, args.student, args.files)]
 
@@ -125,10 +149,26 @@ def run_grade(argv: list[str]) -> int:
     for path, text in ((args.csv, lambda: reports.to_csv(grades, args.checkpoint)),
                        (args.json, lambda: reports.to_json(grades, args.checkpoint, seconds)),
                        (args.junit, lambda: reports.to_junit(grades, args.checkpoint, seconds))):
-        if path:
+        if path is not None:
             reports.write(path, text())
             print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def _report_path_problem(path: str) -> str | None:
+    """Why `path` cannot take a report, found before the class is graded (None: it can)."""
+    if not path:
+        return "an empty file name"
+    if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
+        return "a directory, not a file name"
+    if os.path.isdir(path):
+        return "a directory"
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(parent) and os.path.dirname(parent) != parent:   # folders still to be made
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        return f"{parent} is not a directory"
+    return None
 
 
 def run_rbac(argv: list[str]) -> int:
@@ -154,17 +194,33 @@ COMMANDS = {"rbac": run_rbac, "kubeconfig": run_kubeconfig}
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = COMMANDS.get(argv[0]) if argv else None
+    signals.install()
     try:
         return command(argv[1:]) if command else run_grade(argv)
     except (UsageError, RosterError, AccessError) as exc:
-        print(f"lab-grade: {exc}", file=sys.stderr)
+        _say(f"lab-grade: {exc}")
         return USAGE_ERROR
     except KeyboardInterrupt:
-        print("lab-grade: interrupted", file=sys.stderr)
+        _say("lab-grade: interrupted")
         return 130
+    except signals.Terminated:
+        _say("lab-grade: terminated")
+        return 143
     except OSError as exc:   # an unwritable report path, say
-        print(f"lab-grade: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        _say(f"lab-grade: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return 1
+    finally:
+        # Whatever ended the run: no child left running, no credential file left (only where the
+        # system has no memfd; see kubeclient).
+        from lab_checks.grading import children, kubeclient
+        children.kill_all()
+        kubeclient.remove_all()
+
+
+def _say(line: str):
+    """One line on stderr, whatever the input put in it (control characters, line breaks)."""
+    from lab_checks.grading.safe_text import terminal
+    print(terminal(line), file=sys.stderr)
 
 
 def entry():

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
 
-import yaml
 
 from lab_checks.steps import POD
 
+from lab_checks.grading import children
 from lab_checks.grading.roster import Target
 
 INJECTOR_CONFIGMAP = "istio-sidecar-injector"
 MESH_CONFIGMAP = "istio"
 ISTIOD = "istiod"
+# The largest API answer read (bytes, after decompression). etcd keeps objects under 1.5 MiB and a
+# ConfigMap under 1 MiB; the largest read here, the injector ConfigMap, is about 100 KB as JSON.
+RESPONSE_LIMIT = 4 << 20
 
 
 class TargetUnusable(Exception):
@@ -72,29 +74,27 @@ class Connection:
 
     def __init__(self, target: Target, deadline: Deadline):
         # Imported here: the client is the slowest import of the grader and `lab-grade --help`,
-        # `lab-grade rbac` and roster errors do not need it.
+        # `lab-grade rbac` and roster errors do not need it. Call inside kubeclient.credential_scope().
         from kubernetes import config as kconfig
+
+        from lab_checks.grading.kubeclient import KubeconfigProblem, new_client
 
         self.target, self.deadline = target, deadline
         try:
-            contexts, active = kconfig.list_kube_config_contexts(config_file=str(target.kubeconfig))
-            chosen = next((c for c in contexts if c["name"] == target.context), None) if target.context else active
-            if chosen is None:
-                raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} has no context {target.context!r}")
-            self.api = kconfig.new_client_from_config(config_file=str(target.kubeconfig), context=target.context,
-                                                      persist_config=False)
-        except TargetUnusable:
-            raise
+            self.api, chosen = new_client(target.kubeconfig, target.context)
+        except KubeconfigProblem as exc:
+            raise TargetUnusable(str(exc)) from None
         except kconfig.ConfigException as exc:
             # The client's own messages name keys and contexts, never their values.
             raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable: {_first_line(exc)}") from None
         except Exception as exc:
-            what = "not valid YAML" if isinstance(exc, yaml.YAMLError) else type(exc).__name__
-            raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable ({what})") from None
+            raise TargetUnusable(f"kubeconfig {target.kubeconfig.name} is not usable ({type(exc).__name__})") from None
         # One attempt per read: urllib3 would retry a refused connection, and a stalled one per timeout.
         self.api.configuration.retries = 0
         self.server = self.api.configuration.host
-        self.namespace = target.namespace or (chosen.get("context") or {}).get("namespace") or "default"
+        context = chosen.get("context")
+        namespace = context.get("namespace") if isinstance(context, dict) else None
+        self.namespace = target.namespace or (namespace if isinstance(namespace, str) and namespace else "default")
 
     def get(self, path: str, what: str, query: list | None = None):
         """GET an API path as JSON; None when it does not exist; PermissionError when refused."""
@@ -103,10 +103,11 @@ class Connection:
             method, url, headers, _, _ = self.api.param_serialize(
                 "GET", path, query_params=query or [], header_params={"Accept": "application/json"},
                 auth_settings=["BearerToken"])
+            # The REST client asks urllib3 not to preload the body; it is read here, capped.
             response = self.api.call_api(method, url, header_params=headers, _request_timeout=(min(5.0, left), left))
-            response.read()
         except Exception as exc:
             raise TargetUnusable(f"cluster unreachable at {self.server}: {connection_problem(exc)}") from None
+        body = self._read_body(response.response, what)
         if response.status == 404:
             return None
         if response.status == 403:
@@ -116,9 +117,48 @@ class Connection:
         if response.status >= 300:
             raise TargetUnusable(f"API server answered {response.status} reading {what}")
         try:
-            return json.loads(response.data)
-        except ValueError:
+            value = json.loads(body)
+        except (ValueError, RecursionError):   # RecursionError: JSON nested thousands deep
             raise TargetUnusable(f"API server at {self.server} answered {what} with something not JSON") from None
+        if not isinstance(value, dict):
+            raise TargetUnusable(f"API server at {self.server} answered {what} with JSON that is not an object")
+        return value
+
+    def _read_body(self, raw, what: str) -> bytes:
+        """The response body, at most RESPONSE_LIMIT bytes (after decompression) and within the
+        budget: one student's endless or huge answer costs that student, never the grader's memory.
+        read1 returns what has arrived (read(n) would wait for n bytes), so a server that drips
+        is checked against the deadline between pieces."""
+        read = getattr(raw, "read1", None) or raw.read
+        chunks, size, complete = [], 0, False
+        try:
+            while True:
+                self.deadline.remaining(f"the end of its answer for {what}")
+                block = read(1 << 16)
+                if not block:
+                    complete = True
+                    break
+                size += len(block)
+                if size > RESPONSE_LIMIT:
+                    raise TargetUnusable(f"API server at {self.server} answered {what} with more than "
+                                         f"{RESPONSE_LIMIT >> 20} MiB (the grader reads at most that)")
+                chunks.append(block)
+        except TargetUnusable:
+            raise
+        except Exception as exc:
+            raise TargetUnusable(f"cluster unreachable at {self.server}: {connection_problem(exc)}") from None
+        finally:
+            if complete:
+                raw.release_conn()
+            else:   # a half-read connection cannot be reused
+                raw.close()
+        return b"".join(chunks)
+
+    def close(self):
+        try:
+            self.api.close()
+        except Exception:   # closing pooled connections: nothing the grade depends on
+            pass
 
 
 def read_snapshot(conn: Connection, istio_namespace: str) -> Snapshot:
@@ -153,9 +193,13 @@ def read_processes(conn: Connection, kubectl: str) -> ProcessList:
             "-n", conn.namespace, f"--request-timeout={max(1, int(left))}s",
             "exec", POD, "-c", "istio-proxy", "--", "ps", "-ef"]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=left, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise TargetUnusable(f"time budget of {conn.deadline.seconds:g}s used up during kubectl exec") from None
+        proc = children.run(argv, timeout=left)
+    except OSError as exc:
+        return ProcessList(False, "", f"cannot run kubectl: {exc.strerror or exc}")
+    if proc.timed_out:
+        raise TargetUnusable(f"time budget of {conn.deadline.seconds:g}s used up during kubectl exec")
+    if proc.too_long:
+        return ProcessList(False, "", f"kubectl exec printed more than {children.OUTPUT_LIMIT >> 20} MiB (stopped)")
     if proc.returncode != 0:
         return ProcessList(False, proc.stdout, _last_line(proc.stderr) or f"exit {proc.returncode}")
     return ProcessList(True, proc.stdout)

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab_checks.grading.cluster_reads import Connection, Deadline, TargetUnusable, read_processes, read_snapshot
+from lab_checks.grading.kubeclient import credential_scope
 from lab_checks.grading.roster import Target
+from lab_checks.grading.safe_text import terminal
 from lab_checks.grading.rubric import (CHECKPOINTS, FILES, PROCESSES, Check, CheckResult, processes_prerequisite, score,
                                 ungradable)
 from lab_checks.grading.submissions import read_submission
@@ -76,20 +78,26 @@ def grade_target(target: Target, settings: Settings) -> StudentGrade:
     checks = settings.checks
     t0 = time.monotonic()
     grade = StudentGrade(target.student, target.namespace, target.context)
-    try:
-        conn = Connection(target, Deadline(settings.budget))
-        grade.namespace = conn.namespace
-        snap = read_snapshot(conn, settings.istio_namespace)
-        # The one exec, only when its check is graded and could pass (as the lab's step 7 follows step 6).
-        if PROCESSES in checks and not processes_prerequisite(snap):
-            snap.processes = read_processes(conn, settings.kubectl)
-        if settings.with_files and target.files:
-            snap.submission = read_submission(conn, target.files, settings.istio_namespace, settings.kubectl_inject)
-        grade.results = score(checks, snap)
-    except TargetUnusable as exc:
-        grade.results = ungradable(checks, str(exc))
-    except Exception as exc:   # a grader bug must cost this target, not the class
-        grade.results = ungradable(checks, f"grader error: {type(exc).__name__}: {str(exc)[:160]}")
+    conn = None
+    # The memory files holding this target's certificates and keys are closed when it is done.
+    with credential_scope():
+        try:
+            conn = Connection(target, Deadline(settings.budget))
+            grade.namespace = conn.namespace
+            snap = read_snapshot(conn, settings.istio_namespace)
+            # The one exec, only when its check is graded and could pass (as the lab's step 7 follows step 6).
+            if PROCESSES in checks and not processes_prerequisite(snap):
+                snap.processes = read_processes(conn, settings.kubectl)
+            if settings.with_files and target.files:
+                snap.submission = read_submission(conn, target.files, settings.istio_namespace, settings.kubectl_inject)
+            grade.results = score(checks, snap)
+        except TargetUnusable as exc:
+            grade.results = ungradable(checks, str(exc))
+        except Exception as exc:   # a grader bug must cost this target, not the class
+            grade.results = ungradable(checks, f"grader error: {type(exc).__name__}: {str(exc)[:160]}")
+        finally:
+            if conn is not None:
+                conn.close()
     grade.seconds = time.monotonic() - t0
     return grade
 
@@ -146,10 +154,10 @@ class Progress:
     def finished(self, grade: StudentGrade, running: list[int], targets: list[Target]):
         self.count += 1
         state = f"{grade.points}/{grade.max_points}" if grade.graded else "not graded"
-        text = (f"[{self.count}/{self.total} {time.monotonic() - self.t0:.0f}s] {grade.student}: {state} "
+        text = (f"[{self.count}/{self.total} {time.monotonic() - self.t0:.0f}s] {terminal(grade.student)}: {state} "
                 f"({grade.seconds:.1f}s)")
         if self.tty:
-            busy = ", ".join(targets[i].student for i in running[:4])
+            busy = ", ".join(terminal(targets[i].student) for i in running[:4])
             line = text + (f"; grading {busy}{', ...' if len(running) > 4 else ''}" if busy else "")
             width = shutil.get_terminal_size((100, 20)).columns - 1
             self.stream.write("\r" + line[:width].ljust(width))

@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab_checks.grading import children
 from lab_checks.grading.cluster_reads import Connection, TargetUnusable
+from lab_checks.grading.kubeclient import KubeconfigProblem, read_capped
 
 SUBMITTED = ("nginx-pod.yaml", "transformed.yaml")
+SUBMITTED_LIMIT = 1 << 20    # bytes per submitted file (the lab's are under 4 KB)
+INJECTED_LIMIT = 16 << 20    # kubectl inject's output (an injected Pod is about ten times its input)
 
 
 @dataclass
@@ -30,14 +33,20 @@ def find_kubectl_inject() -> str:
 
 
 def read_submission(conn: Connection, folder: Path, istio_namespace: str, kubectl_inject: str) -> Submission:
-    texts = {}
+    texts, problems = {}, []
     for name in SUBMITTED:
-        path = folder / name
+        texts[name] = None
         try:
-            texts[name] = path.read_text() if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            texts[name] = None
+            texts[name] = read_capped(folder / name, SUBMITTED_LIMIT, name).decode("utf-8")
+        except KubeconfigProblem as exc:   # too large, not a regular file: say so (absent: rubric says it)
+            if (folder / name).exists():
+                problems.append(str(exc))
+        except UnicodeDecodeError:
+            problems.append(f"{name} is not UTF-8 text")
     sub = Submission(texts["nginx-pod.yaml"], texts["transformed.yaml"])
+    if problems:
+        sub.inject_error = "; ".join(problems)
+        return sub
     if sub.nginx_pod is None or sub.transformed is None:   # nothing to compare
         return sub
     t = conn.target
@@ -49,9 +58,15 @@ def read_submission(conn: Connection, folder: Path, istio_namespace: str, kubect
     argv = [kubectl_inject, "--kubeconfig", str(t.kubeconfig), *(["--context", t.context] if t.context else []),
             "-i", istio_namespace, "--timeout", str(max(1, int(left))), "-f", str(folder / "nginx-pod.yaml")]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=left, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
+        proc = children.run(argv, timeout=left, limit=INJECTED_LIMIT)
+    except OSError as exc:
+        sub.inject_error = f"cannot run kubectl inject: {exc.strerror or exc}"
+        return sub
+    if proc.timed_out:
         sub.inject_error = f"it did not finish in the {left:.0f}s left of the time budget"
+        return sub
+    if proc.too_long:
+        sub.inject_error = f"it printed more than {INJECTED_LIMIT >> 20} MiB (stopped)"
         return sub
     if proc.returncode != 0:
         lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]

@@ -11,15 +11,15 @@ import os
 import _signal as signal
 import sys
 
-from .cluster_config import native_sidecars
-from .config_source import read_file, resolve
+from .cluster_config import native_sidecars, stop_children
+from .config_source import InputBudget, read_file, read_stdin, resolve
 from .errors import InjectError, terminal_safe
 from .flags import CLUSTER_FLAGS, INJECT_FLAGS, INPUT_SUFFIXES, add_cluster_flags, add_flags, cluster_target, parse
 from .gotypes import schema as gotypes_schema
 from .inject import Settings, inject_stream
 from .load_config import parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
-from .output import Spool, chunks, write_all_atomically, write_atomically
+from .output import Spool, write_all_atomically, write_atomically, write_to_stdout
 from .releases import istio_release_of, parse_release, profile_for, unknown_release_notice
 
 # config_cmd and explain are imported where they are used (lazy): a plain run needs neither, and a
@@ -106,10 +106,10 @@ def load_settings(args):
         unknown_release_notice(release)
 
 
-def _read(path: str, what: str) -> str:
+def _read(path: str, what: str, budget: InputBudget) -> str:
     if path == "-":
-        return sys.stdin.read()
-    return read_file(path, what)
+        return read_stdin(budget)
+    return read_file(path, what, budget)
 
 
 def expand_inputs(sources, recursive: bool) -> list:
@@ -118,7 +118,9 @@ def expand_inputs(sources, recursive: bool) -> list:
     for source in sources:
         if source != "-" and os.path.isdir(source):
             found = []
-            for directory, subdirs, names in os.walk(source):
+            # a directory that cannot be read is an error, as kubectl apply -R makes it (os.walk
+            # would skip it and the run would leave its files out with exit 0)
+            for directory, subdirs, names in os.walk(source, onerror=_unreadable_directory):
                 subdirs.sort()
                 found.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith(INPUT_SUFFIXES))
                 if not recursive:
@@ -131,6 +133,10 @@ def expand_inputs(sources, recursive: bool) -> list:
     if paths.count("-") > 1:
         raise InjectError("standard input (-f -) can be given only once")
     return paths
+
+
+def _unreadable_directory(err: OSError) -> None:
+    raise InjectError(f"cannot read directory {err.filename!r}: {err.strerror or err}")
 
 
 def run(argv) -> int:
@@ -148,7 +154,8 @@ def run(argv) -> int:
     paths = expand_inputs(args.filename, args.recursive)
     if args.in_place and ("-" in paths or args.output):
         raise InjectError("--in-place rewrites input files: it cannot be used with -f - or -o")
-    inputs = [(path, _read(path, "input file")) for path in paths]
+    budget = InputBudget()
+    inputs = [(path, _read(path, "input file", budget)) for path in paths]
 
     settings, resolved, release_notice = load_settings(args)
     # Notices (where the config comes from, fields the release drops) are held back until the run
@@ -186,6 +193,8 @@ def run(argv) -> int:
     finally:
         for _, spool in outputs:
             spool.close()
+    if isinstance(sys.stdout, _ClosedStdout):
+        return 0  # entry fails the run with its one line: no notices or warnings before it
     _print_lines(notices)
     if warnings:
         print(file=sys.stderr)
@@ -205,13 +214,74 @@ def write_stdout(text) -> None:
     InjectError. A closed pipe (BrokenPipeError) passes to main, which leaves quietly as other
     command-line tools do."""
     try:
-        for piece in chunks(text):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        write_to_stdout(text)
     except BrokenPipeError:
         raise
+    except StdoutClosed:
+        raise InjectError(STDOUT_CLOSED) from None
     except OSError as err:
         raise InjectError(f"cannot write to standard output: {err.strerror or err}") from None
+
+
+STDOUT_CLOSED = "cannot write to standard output: it is closed (file descriptor 1 was closed when the command started)"
+
+
+class StdoutClosed(OSError):
+    """A write to the stand-in for a stdout that was closed when the process started."""
+
+
+class _ClosedStdout:
+    """sys.stdout when fd 1 was closed at start (`>&-`): every write fails, as a write to a closed
+    descriptor does (Python leaves sys.stdout None, and print() or help would fail with
+    AttributeError, an internal error)."""
+
+    encoding = "utf-8"
+
+    def write(self, text):
+        raise StdoutClosed(9, "Bad file descriptor")
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+def _standard_streams() -> set:
+    """Which of fds 0, 1, 2 were closed when the process started (`<&-`, `>&-`, `2>&-`).
+
+    Each closed one gets /dev/null in its place, so that no file this run opens takes its number
+    (a temporary file opened as fd 1 would get what is printed; Go's runtime does the same for
+    istioctl). sys.stdout then fails every write (STDOUT_CLOSED), sys.stdin stays None (-f - says
+    it is closed), sys.stderr writes to /dev/null (print(file=None) would go to stdout).
+    stdout and stderr are made UTF-8 whatever the locale or PYTHONIOENCODING say: kubectl and
+    istioctl write bytes, and a manifest is UTF-8."""
+    closed = set()
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout), (2, sys.stderr)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.add(fd)
+        else:
+            if stream is None:  # closed at start; something has taken the number since
+                closed.add(fd)
+    for fd in sorted(closed):
+        try:
+            os.fstat(fd)
+        except OSError:
+            spare = os.open(os.devnull, os.O_RDWR)
+            if spare != fd:
+                os.dup2(spare, fd)
+                os.close(spare)
+    if 1 in closed:
+        sys.stdout = _ClosedStdout()
+    if 2 in closed:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    for stream, errors in ((sys.stdout, "surrogatepass"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(encoding="utf-8", errors=errors)
+    return closed
 
 
 def _silence_stdout() -> None:
@@ -258,9 +328,16 @@ def entry() -> None:
     cluster look-up that outlasted --timeout leaves its worker thread blocked in the network
     library, and a normal shutdown with such a thread can abort the process (SIGABRT after the
     error was printed), so that run leaves at once too."""
+    closed = _standard_streams()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     code = main()
+    if 1 in closed and code == 0:
+        # the run needed no stdout (-o, --in-place) and did its work, but a closed stdout is
+        # still a broken environment for a command whose product is stdout: say so, exit 1
+        print("Error: standard output is closed (file descriptor 1 was closed when the command started); "
+              "the files were written", file=sys.stderr)
+        code = 1
     signal.signal(signal.SIGINT, _leave)
     signal.signal(signal.SIGTERM, _leave)
     try:
@@ -290,6 +367,15 @@ def _teardown_has_nothing_to_run() -> bool:
     return threading is None or threading.active_count() == 1
 
 
+def _run_and_stop_children(argv) -> int:
+    """run, then kill what it started and left running (a credential plugin that hangs), on
+    every way out: success, error, SIGINT, SIGTERM."""
+    try:
+        return run(argv)
+    finally:
+        stop_children()
+
+
 # The YAML parser refuses nesting deeper than 1000 levels; the stages after it walk a document
 # recursively, a few Python frames per level, so allow for that many (Python's default, 1000,
 # would turn a deep but valid document into an internal error).
@@ -299,8 +385,15 @@ RECURSION_LIMIT = 20000
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    # Go has no limit on the digits of an integer text; Python refuses int()/str() beyond 4,300
+    # (an "internal error" for a manifest istioctl injects). Every place that reads an integer
+    # into a 64-bit range (YAML's resolver, strconv.ParseInt/ParseUint, durations, JSON into
+    # integer fields, port and count annotations) checks the length first and never converts a
+    # longer text; what Python still converts whole is what Go keeps whole too (a resource
+    # quantity, inf.Dec), so the limit can go.
+    sys.set_int_max_str_digits(0)
     try:
-        return run(argv)
+        return _run_and_stop_children(argv)
     except InjectError as err:
         print(f"Error: {err.one_line()}", file=sys.stderr)
         return 1
@@ -312,6 +405,9 @@ def main(argv=None) -> int:
         return 143
     except BrokenPipeError:  # the reader went away: quiet, as other command-line tools are
         _silence_stdout()
+        return 1
+    except StdoutClosed:  # help or usage text for a stdout closed at start
+        print(f"Error: {STDOUT_CLOSED}", file=sys.stderr)
         return 1
     except Exception as err:  # a bug of ours: still one line, never a traceback
         print(f"Error: internal error ({type(err).__name__}: {terminal_safe(' '.join(str(err).split()))}); "

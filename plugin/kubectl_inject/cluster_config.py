@@ -5,10 +5,19 @@ Source of truth: the ConfigMaps Istio installs in its namespace, `istio-sidecar-
 `istio-REV` for a revision. (istioctl may instead ask istiod's webhook over a port-forward;
 we read the ConfigMaps, which give the same templates without a port-forward, work with
 read-only RBAC, and can be saved with `kubectl inject config pull`.)
+
+--timeout bounds the whole look-up, from opening the kubeconfig to the last byte of the last
+answer (ClusterTarget.deadline, started by the first call): the work runs in a daemon thread and
+this thread waits for it only until the deadline, taking no lock the worker may hold, so a read
+that blocks for ever (a kubeconfig that is a FIFO, a stale network mount, a server that never
+answers or drips its answer) ends the command at the deadline with one line. Credential plugins
+still running then are killed (credential_plugin.stop_children, also called when the command
+ends).
 """
 from __future__ import annotations
 
 import os
+import sys
 
 from .errors import InjectError
 from .releases import ReleaseProfile
@@ -33,6 +42,14 @@ class ClusterTarget:
         self.namespace = namespace      # -i/--istioNamespace
         self.revision = revision
         self.timeout = timeout
+        self._deadline = None           # time.monotonic() at which the look-up must be over
+
+    def deadline(self) -> float:
+        """When the cluster look-up must be over: --timeout after its first step."""
+        if self._deadline is None:
+            import time  # (built into the interpreter)
+            self._deadline = time.monotonic() + self.timeout
+        return self._deadline
 
     @property
     def explicit(self) -> bool:
@@ -70,12 +87,59 @@ def _existing(target: ClusterTarget) -> list:
 
 
 def describe_context(target: ClusterTarget) -> str:
-    """Human description of which cluster: the context's name."""
-    try:
-        name = _api().load_kubeconfig(_existing(target)).context_name(target.context)
-    except Exception:  # descriptive only
-        name = target.context
+    """Human description of which cluster: the context's name. Never reads the kubeconfig (it is
+    known once the look-up has read it): a read may be blocked, and this names the cluster in
+    the message that says so."""
+    name = target.context
+    api = sys.modules.get(__package__ + ".kubeapi")
+    if api is not None and not name:
+        config = api.loaded_kubeconfig(_existing(target))
+        name = config.context_name(None) if config is not None else None
     return f"context {name!r}" if name else "the current context"
+
+
+def stop_children() -> None:
+    """Kill the credential plugins still running (the command ends); nothing to do, and nothing
+    imported, when no cluster was looked up."""
+    plugins = sys.modules.get(__package__ + ".credential_plugin")
+    if plugins is not None:
+        plugins.stop_children()
+
+
+def _within_deadline(target: ClusterTarget, call):
+    """call() in a daemon thread; its value or its exception, or ClusterUnreachable once the
+    look-up's deadline has passed (the thread is left where it is blocked: it holds nothing this
+    thread needs, and cli.entry's exit does not wait for a daemon thread)."""
+    import threading  # lazy: cluster mode only; offline runs are mostly start-up time
+    import time  # (built into the interpreter)
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    deadline = target.deadline()
+    while worker.is_alive():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        worker.join(min(left, _api().MAX_WAIT))
+    if "error" in outcome:
+        error = outcome["error"]
+        if isinstance(error, _api().LookupTimeout):
+            worker.join(0.001)
+            outcome.pop("error")
+        else:
+            raise error
+    if "value" in outcome:
+        return outcome["value"]
+    stop_children()
+    raise ClusterUnreachable(f"the Kubernetes API server ({describe_context(target)}) did not answer "
+                             f"within {target.timeout:g} s (see --timeout)")
 
 
 def read_cluster_config(target: ClusterTarget) -> dict:
@@ -86,8 +150,9 @@ def read_cluster_config(target: ClusterTarget) -> dict:
             "no injector configuration: no kubeconfig found (" + ", ".join(kubeconfig_paths(target)) + "); "
             "provide config in one of three ways: a cluster with Istio (--kubeconfig/--context or KUBECONFIG), "
             "files (--injectConfigFile, --valuesFile, --meshConfigFile), or the built-in default (--offline)")
-    injector = _read_configmap(target, paths, target.injector_configmap())
-    mesh = _read_configmap(target, paths, target.mesh_configmap())
+    injector, mesh = _within_deadline(target, lambda: (
+        _read_configmap(target, paths, target.injector_configmap()),
+        _read_configmap(target, paths, target.mesh_configmap())))
     texts = {}
     for key, source, name in (("config", injector, target.injector_configmap()),
                               ("values", injector, target.injector_configmap()),
@@ -101,7 +166,7 @@ def read_cluster_config(target: ClusterTarget) -> dict:
 def _session(target: ClusterTarget, paths: list) -> "kubeapi.Session":
     """The API session of the target's context (kubeconfig read, credential plugin run, once)."""
     try:
-        return _api().session(paths, target.context, target.timeout)
+        return _api().session(paths, target.context, target.timeout, target.deadline())
     except _api().CredentialError as err:
         # without this, the request would go out without credentials and the error blame the server
         raise InjectError(f"cannot get credentials for {describe_context(target)}: the kubeconfig's "
@@ -117,41 +182,40 @@ def native_sidecars(target: ClusterTarget, release: ReleaseProfile) -> bool:
     set) means: when every node's kubelet is 1.33 or newer.
     """
     paths = _existing(target)
-    mode = _istiod_env(target, paths, "ENABLE_NATIVE_SIDECARS") if paths else None
-    if mode is None:
-        mode = "auto" if release.native_sidecars_auto_by_default else "false"
-    if mode != "auto":
-        return mode == "true"
     if not paths:
         return False
-    return _all_nodes_at_least(target, paths, 33)
+
+    def look_up():
+        mode = _istiod_env(target, paths, "ENABLE_NATIVE_SIDECARS")
+        if mode is None:
+            mode = "auto" if release.native_sidecars_auto_by_default else "false"
+        if mode != "auto":
+            return mode == "true"
+        return _all_nodes_at_least(target, paths, 33)
+    # within the same deadline as the ConfigMaps: past it, an error, not a silent default
+    return _within_deadline(target, look_up)
 
 
 def _bounded(target: ClusterTarget, call, default):
-    """Run one API call with the same wall-clock bound; any failure gives `default`."""
-    result = {"value": default}
-
-    def run():
-        try:
-            result["value"] = call()
-        except Exception:  # RBAC, connection: a missing hint, not an error
-            pass
-
-    import threading  # lazy: cluster mode only; offline runs are mostly start-up time
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(target.timeout)
-    return result["value"]
+    """One API call of the look-up; a failure (RBAC, connection, an odd answer) gives `default`:
+    a missing hint, not an error. Not the deadline: that ends the whole look-up."""
+    try:
+        return call()
+    except _api().LookupTimeout:
+        raise
+    except Exception:  # noqa: BLE001 - see the docstring
+        return default
 
 
 def _istiod_env(target: ClusterTarget, paths: list, name: str):
     def call():
         deployment = f"istiod-{target.revision}" if target.revision else "istiod"
         found = _session(target, paths).get(
-            f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}")
-        for container in (((found.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
-            for var in container.get("env") or []:
-                if var.get("name") == name and var.get("value") is not None:
+            f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}",
+            target.deadline())
+        for container in _field(_field(_field(found, "spec", dict), "template", dict), "spec", dict).get("containers") or []:
+            for var in (container.get("env") or []) if isinstance(container, dict) else []:
+                if isinstance(var, dict) and var.get("name") == name and isinstance(var.get("value"), str):
                     return var["value"]
         return None
     return _bounded(target, call, None)
@@ -161,14 +225,21 @@ def _all_nodes_at_least(target: ClusterTarget, paths: list, minor: int) -> bool:
     import re
 
     def call():
-        nodes = _session(target, paths).get("/api/v1/nodes").get("items") or []
+        nodes = _session(target, paths).get("/api/v1/nodes", target.deadline()).get("items") or []
         for node in nodes:
-            version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
-            match = re.match(r"v?\d+\.(\d+)", version)
+            version = _field(_field(_field(node, "status", dict), "nodeInfo", dict), "kubeletVersion", str) or ""
+            match = re.match(r"v?\d+\.(\d{1,9})", version)
             if not match or int(match.group(1)) < minor:
                 return False
         return True
     return _bounded(target, call, False)
+
+
+def _field(obj, key: str, kind: type):
+    """obj[key] when obj is a mapping and the value of that type; else an empty value of it (an
+    answer of another shape is read as a missing field, as Go's typed decoding reads null)."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, kind) else kind()
 
 
 def _segment(name: str) -> str:
@@ -178,41 +249,53 @@ def _segment(name: str) -> str:
 
 
 def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
-    """One ConfigMap's data, with a hard wall-clock bound on the whole call."""
-    result: dict = {}
-
-    def fetch():
+    """One ConfigMap's data (called within _within_deadline's bound)."""
+    api = _api()
+    try:
+        session = _session(target, paths)
         try:
-            api = _session(target, paths)
-            try:
-                cm = api.get(f"/api/v1/namespaces/{_segment(target.namespace)}/configmaps/{_segment(name)}")
-                result["data"] = cm.get("data") or {}
-            except _api().ApiError as err:
-                if err.status == 404:
-                    result["error"] = InjectError(
-                        f"Istio is not installed for this request: ConfigMap {name!r} not found in namespace "
-                        f"{target.namespace!r} ({describe_context(target)}); install Istio, pass -i/--istioNamespace "
-                        f"or -r/--revision, or give config files")
-                else:
-                    result["error"] = InjectError(f"reading ConfigMap {target.namespace}/{name}: "
-                                                  f"{err.status} {err.reason}")
-        except InjectError as err:
-            result["error"] = err
-        except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
-            result["error"] = ClusterUnreachable(
-                f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"
-                f"{_scheme_hint(target, paths)}")
+            found = session.get(f"/api/v1/namespaces/{_segment(target.namespace)}/configmaps/{_segment(name)}",
+                                target.deadline())
+        except api.ApiError as err:
+            if err.status == 404:
+                raise InjectError(
+                    f"Istio is not installed for this request: ConfigMap {name!r} not found in namespace "
+                    f"{target.namespace!r} ({describe_context(target)}); install Istio, pass -i/--istioNamespace "
+                    f"or -r/--revision, or give config files") from None
+            raise InjectError(f"reading ConfigMap {target.namespace}/{name}: {err.status} {err.reason}") from None
+    except (InjectError, api.LookupTimeout):
+        raise
+    except TimeoutError:  # a socket's wait ends at the look-up's deadline: it is that deadline
+        raise api.LookupTimeout("the look-up's deadline (--timeout) has passed") from None
+    except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
+        raise ClusterUnreachable(
+            f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"
+            f"{_scheme_hint(target, paths)}") from None
+    return configmap_data(found, target, name)
 
-    import threading  # lazy: cluster mode only; offline runs are mostly start-up time
-    worker = threading.Thread(target=fetch, daemon=True)
-    worker.start()
-    worker.join(target.timeout)
-    if worker.is_alive():
-        raise ClusterUnreachable(f"the Kubernetes API server ({describe_context(target)}) did not answer "
-                                 f"within {target.timeout:g} s (see --timeout)")
-    if "error" in result:
-        raise result["error"]
-    return result["data"]
+
+_GO_JSON_KINDS = ((bool, "bool"), (str, "string"), ((int, float), "number"), (list, "array"), (dict, "object"))
+
+
+def _go_json_kind(value) -> str:
+    return next(kind for types, kind in _GO_JSON_KINDS if isinstance(value, types))
+
+
+def configmap_data(found: dict, target: ClusterTarget, name: str) -> dict:
+    """The ConfigMap's `data`, checked as client-go's typed decoding checks it (a map of strings;
+    null is empty), with encoding/json's words for another shape."""
+    data = found.get("data")
+    if data is None:
+        return {}
+    where = f"reading ConfigMap {target.namespace}/{name}: json: cannot unmarshal"
+    if not isinstance(data, dict):
+        raise InjectError(f"{where} {_go_json_kind(data)} into Go struct field ConfigMap.data of type "
+                          f"map[string]string")
+    for key, value in data.items():
+        if value is not None and not isinstance(value, str):
+            raise InjectError(f"{where} {_go_json_kind(value)} into Go struct field ConfigMap.data of type string "
+                              f"(key {key!r})")
+    return {key: value or "" for key, value in data.items()}
 
 
 def _server(target: ClusterTarget, paths: list):

@@ -2,6 +2,7 @@
 config in effect comes from."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -11,7 +12,7 @@ from .errors import InjectError
 from .argparser import ArgumentParser
 from .flags import CONFIG_ACTIONS, CONFIG_PULL_FLAGS, CONFIG_SHOW_FLAGS, add_cluster_flags, add_flags, cluster_target
 from .load_config import parse_values
-from .output import write_atomically
+from .output import signals_held, write_all_atomically, write_atomically
 from .releases import istio_release_of, profile_for
 
 PULL_FILES = (("config", "inject-config.yaml", "--injectConfigFile"),
@@ -38,22 +39,69 @@ def run_config(argv) -> int:
 
 
 def _pull(args) -> int:
+    """All or nothing: the cluster is read first (the ConfigMaps and the native-sidecar hint,
+    within one --timeout), then the three files are written (into a new temporary directory
+    renamed to the output directory, or, when it exists, staged beside the old files and renamed
+    together), and only then is anything printed. A failure at any step leaves no file behind and
+    prints only its error line."""
     target = cluster_target(args)
     texts = read_cluster_config(target)
-    try:
-        os.makedirs(args.output, exist_ok=True)
-    except OSError as err:  # a file in the way, no permission: the user's to fix, one line
-        raise InjectError(f"cannot create directory {args.output!r}: {err.strerror or err}") from None
-    for piece, filename, _ in PULL_FILES:
-        write_atomically(os.path.join(args.output, filename), texts[piece])
-    flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)
-    print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
-          f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}")
     # Native sidecars are decided by istiod's environment and the nodes, not by these files.
     native = native_sidecars(target, profile_for(istio_release_of(parse_values(texts["values"]))))
-    print(f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
+    _write_pulled(args.output, {filename: texts[piece] for piece, filename, _ in PULL_FILES})
+    flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)
+    print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
+          f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}\n"
+          f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
           f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
     return 0
+
+
+def _write_pulled(output: str, files: dict) -> None:
+    """files (name -> text) into the directory output, all or none."""
+    if os.path.isdir(output):
+        write_all_atomically([(os.path.join(output, name), text) for name, text in files.items()])
+        return
+    import shutil  # lazy: only config pull needs them
+    import tempfile
+    parent = os.path.dirname(os.path.abspath(output))
+    created = []  # missing parents, made here, removed again on failure
+    try:
+        missing = parent
+        while not os.path.isdir(missing):
+            if os.path.lexists(missing):  # a file in the way
+                raise NotADirectoryError(20, "Not a directory")
+            created.append(missing)
+            missing = os.path.dirname(missing)
+        for directory in reversed(created):
+            os.mkdir(directory)
+        with signals_held():
+            staging = tempfile.mkdtemp(prefix=".kubectl-inject-pull-", dir=parent)
+        try:
+            for name, text in files.items():
+                write_atomically(os.path.join(staging, name), text)
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the staging only
+            with signals_held():
+                os.rename(staging, output)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    except OSError as err:  # a file in the way, no permission: the user's to fix, one line
+        for directory in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise InjectError(f"cannot create directory {output!r}: {err.strerror or err}") from None
+    except BaseException:
+        for directory in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _show(args) -> int:

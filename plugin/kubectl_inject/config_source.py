@@ -7,9 +7,10 @@ kubeconfig) or with --offline, from the built-in default for --istio-version.
 from __future__ import annotations
 
 import os
+import sys
 
 from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, read_cluster_config
-from .errors import InjectError
+from .errors import MiB, InjectError, read_bounded, size_text
 from .releases import default_builtin
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin")
@@ -49,14 +50,84 @@ def builtin_texts(version: str) -> dict:
     return texts
 
 
-def read_file(path: str, what: str) -> str:
+# The inputs of one run together (every -f and stdin; each config file on its own) are held in
+# memory whole: at most this much (docs/hardening.md). 100 MiB of Deployments is the largest input
+# measured (docs/benchmarks-scale.md, 218 MiB of memory); an endless one (/dev/zero, a runaway
+# pipe) is refused once it passes the cap instead of growing until the kernel kills the process.
+MAX_INPUT_BYTES = 256 * MiB
+
+
+class InputBudget:
+    """What is left of MAX_INPUT_BYTES for the run's next input."""
+
+    def __init__(self, limit: int = MAX_INPUT_BYTES):
+        self.left = limit
+        self.limit = limit
+
+    def take(self, data) -> None:
+        self.left -= len(data)
+
+
+def decode_input(data, what: str) -> str:
+    """Input bytes as the text the YAML front end reads: UTF-8 (as kubectl and go-yaml read
+    manifests, whatever the locale), line ends made "\n" as Python's text files make them."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as err:
-        raise InjectError(f"cannot read {what} {path!r}: {err.strerror}") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InjectError(f"cannot read {what} {path!r}: not UTF-8 text") from None
+        raise InjectError(f"cannot read {what}: not UTF-8 text") from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_file(path: str, what: str, budget: InputBudget | None = None) -> str:
+    budget = budget or InputBudget()
+    name = f"{what} {path!r}"
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            data = read_bounded(handle, budget.left, name)
+    except OSError as err:
+        raise InjectError(f"cannot read {name}: {err.strerror or err}") from None
+    except InjectError as err:
+        raise _over_budget(err, budget, name) from None
+    budget.take(data)
+    return decode_input(data, name)
+
+
+def read_stdin(budget: InputBudget | None = None) -> str:
+    """-f -: standard input's bytes (never the locale's decoding of them)."""
+    budget = budget or InputBudget()
+    name = "standard input (-f -)"
+    stream = sys.stdin
+    if stream is None:  # fd 0 was closed when the process started
+        raise InjectError(f"cannot read {name}: it is closed")
+    try:
+        data = read_bounded(getattr(stream, "buffer", None) or _TextAsBytes(stream), budget.left, name)
+    except OSError as err:
+        raise InjectError(f"cannot read {name}: {err.strerror or err}") from None
+    except InjectError as err:
+        raise _over_budget(err, budget, name) from None
+    budget.take(data)
+    return decode_input(data, name)
+
+
+def _over_budget(err: InjectError, budget: InputBudget, name: str) -> InjectError:
+    """The cap's error, worded for all the inputs together when earlier ones used part of it."""
+    if budget.left == budget.limit:
+        return err
+    return InjectError(f"the inputs together are larger than {size_text(budget.limit)} at {name} "
+                       f"(kubectl inject reads at most {size_text(budget.limit)} of input)")
+
+
+class _TextAsBytes:
+    """A text stream without a byte buffer (tests replace sys.stdin with a StringIO) read as
+    UTF-8 bytes."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, size: int) -> bytes:
+        return self.stream.read(size).encode("utf-8", "surrogateescape")
 
 
 def resolve(files: dict, target: ClusterTarget, offline: bool, istio_version: str | None) -> ConfigTexts:

@@ -12,15 +12,17 @@ import os
 
 from . import goyaml
 from . import prometheus
+from . import releases
 from .choose_template import choose_templates
 from .constants import NETWORK_LABEL, PROXY_CONTAINER, STATUS_ANNOTATION
 from .errors import InjectError
+from .gostd.json import naming_embedded_structs
 from .gostd.strconv import quote
 from .gotypes import schema as gotypes_schema
 from .gotypes.typed import TypeError as GoTypeError
 from .gotypes.typed import json_kind, normalize
 from .load_config import InjectorConfig, ValuesConfig
-from .merge import (apply_overlay, empty_pod, find_container, load_overlay,
+from .merge import (OVERLAY_MERGED, apply_overlay, empty_pod, find_container, load_overlay,
                     reapply_user_containers, reinsert_overrides, typed_pod)
 from .meshconfig import mesh_for_pod
 from .policy import injection_required
@@ -81,7 +83,9 @@ def inject_stream(text: str, settings: Settings, write, warn=lambda message: Non
     is the input and one document (plus what `write` keeps): time and memory grow linearly with
     the input. On an InjectError `write` has had the documents before the failing one; the
     caller decides what becomes of them (cli writes nothing: output.Spool holds them)."""
-    with gotypes_schema.using(gotypes_schema.for_k8s_api(settings.release.k8s_api)):
+    release = settings.release
+    with releases.using(release), naming_embedded_structs(release.json_errors_name_embedded_structs), \
+            gotypes_schema.using(gotypes_schema.for_k8s_api(release.k8s_api, release.istio_api)):
         _inject_documents(text, settings, write, warn, notice)
 
 
@@ -212,11 +216,7 @@ def decode(raw: str, dropped: list | None = None, rest: list | None = None):
     if not isinstance(doc, dict):
         raise InjectError(f"{_UNMARSHAL_ERROR}json: cannot unmarshal {json_kind(doc)} "
                           "into Go value of type v1.TypeMeta (the document is not a Kubernetes object)")
-    for key in ("apiVersion", "kind"):
-        if key in doc and not isinstance(doc[key], str):
-            raise InjectError(f"error unmarshaling JSON: json: cannot unmarshal {json_kind(doc[key])} "
-                              f"into Go struct field TypeMeta.{key} of type string")
-    type_ref = INJECTABLE_KINDS.get(doc.get("kind", ""))
+    type_ref = INJECTABLE_KINDS.get(_type_meta_kind(doc))
     if type_ref is None:
         return None
     return _typed(doc, type_ref, dropped)
@@ -224,6 +224,19 @@ def decode(raw: str, dropped: list | None = None, rest: list | None = None):
 
 # sigs.k8s.io/yaml.Unmarshal's words around a decoding error of encoding/json
 _UNMARSHAL_ERROR = "error unmarshaling JSON: while decoding JSON: "
+
+
+def _type_meta_kind(doc: dict) -> str:
+    """The kind istioctl reads first, with sigs.k8s.io/yaml.Unmarshal into a TypeMeta: a number
+    or bool bound for its string fields becomes a string (`kind: 5` is kind "5", passed through
+    untouched as any unknown kind), null is no value; a list or a map is refused."""
+    for key in ("apiVersion", "kind"):
+        value = doc.get(key)
+        if isinstance(value, (list, dict)):
+            raise InjectError(f"{_UNMARSHAL_ERROR}json: cannot unmarshal {json_kind(value)} "
+                              f"into Go struct field TypeMeta.{key} of type string")
+    kind = doc.get("kind")
+    return kind if isinstance(kind, str) else ""  # (no injectable kind is a number or a bool)
 
 
 def _typed(doc, type_ref: str, dropped: list | None):
@@ -245,7 +258,7 @@ def inject_object(obj: dict, settings: Settings, warn, dropped: list | None = No
                 # istioctl decodes each item's TypeMeta first: an item must be an object
                 raise InjectError(f"{_UNMARSHAL_ERROR}json: cannot unmarshal {json_kind(item)} into Go value "
                                   "of type v1.TypeMeta")
-            if item.get("kind") in INJECTABLE_KINDS:
+            if _type_meta_kind(item) in INJECTABLE_KINDS:
                 lost: list = []
                 typed = _typed(item, INJECTABLE_KINDS[item["kind"]], lost)
                 if dropped is not None:
@@ -323,7 +336,8 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
         template = settings.injector.templates.get(name)
         if template is None:
             known = ", ".join(settings.injector.templates)
-            raise InjectError(f"failed to run injection template: requested template {name!r} not found; have {known}")
+            # (Go's %q; the list is a Go map's keys, in random order there)
+            raise InjectError(f"failed to run injection template: requested template {quote(name)} not found; have {known}")
         overlay = load_overlay(render(template, data), name)
         template_pod = apply_overlay(template_pod, overlay)
         if native and \
@@ -335,7 +349,7 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
             user_proxy = find_container(PROXY_CONTAINER, merged["spec"]["containers"])
             merged["spec"]["containers"] = [c for c in merged["spec"]["containers"] if c is not user_proxy]
             merged["spec"]["initContainers"] = (merged["spec"].get("initContainers") or []) + [user_proxy]
-        merged = apply_overlay(merged, overlay)
+        merged = apply_overlay(merged, overlay, OVERLAY_MERGED)
 
     merged = reapply_user_containers(merged, pod, template_pod, proxy_config.interception_mode(),
                                      adjust_init_user=settings.release.adjusts_init_container_user)
@@ -346,6 +360,7 @@ def inject_pod(pod: dict, deploy_meta: dict, type_meta: dict, settings: Settings
         rewrite_probes_default=bool(settings.values.get("sidecarInjectorWebhook", "rewriteAppHTTPProbe", default=False)),
         hold_application=proxy_config.hold_application_until_proxy_starts() or
         bool(settings.values.get("global", "proxy", "holdApplicationUntilProxyStarts", default=False)),
+        rewrite_lifecycle_hooks=settings.release.rewrite_lifecycle_hooks,
     )
     return typed_pod(merged)
 

@@ -39,15 +39,26 @@ def empty_pod() -> dict:
     return copy.deepcopy(_EMPTY_POD)
 
 
-def apply_overlay(target: dict, patch: dict) -> dict:
+# What istioctl 1.30.4 puts in front of applyOverlayYAML's error, by the step that failed
+# (RunTemplate applies the template Pod first, then the merged one; injectPod adds the first part).
+OVERLAY_TEMPLATE = "failed to run injection template: failed applying injection overlay"
+OVERLAY_MERGED = ("failed to run injection template: failed parsing generated injected YAML (check Istio sidecar "
+                  "injector configuration)")
+
+
+def apply_overlay(target: dict, patch: dict, step: str = OVERLAY_TEMPLATE) -> dict:
+    """Istio's applyOverlayYAML: the strategic merge of the rendered template (decoded without
+    types, as yaml.Unmarshal into a map decodes it) onto target, then json.Unmarshal of the result
+    into a Pod: plain encoding/json, so a number where the Pod has a string (a userVolume whose
+    name is a number) is refused, as istioctl refuses it."""
     try:
         merged = strategic_merge_patch(target, patch, POD)
     except PatchError as err:
         raise InjectError(f"strategic merge: {err}") from None
     try:
-        return typed_pod(merged)
-    except GoTypeError as err:  # a rendered value the Pod's Go types refuse (as istioctl words it)
-        raise InjectError(f"failed applying injection overlay: {err}") from None
+        return normalize(merged, POD, from_json=True)
+    except GoTypeError as err:  # a rendered value the Pod's Go types refuse (istioctl's words)
+        raise InjectError(f"{step}: unmarshal patched pod: {err}") from None
 
 
 def load_overlay(overlay_text: str, template_name: str) -> dict:
@@ -97,8 +108,34 @@ def _overrides_from(pod: dict) -> dict:
         parsed = json.loads(text)
     except ValueError as err:
         raise InjectError(f"invalid {OVERRIDES_ANNOTATION} annotation: {err}") from None
-    return {key: [normalize(c, CONTAINER) for c in parsed.get(key) or []]
-            for key in ("containers", "initContainers")}
+    # encoding/json into Istio's podOverrides struct: null is no overrides, another shape its
+    # error (this used to be an AttributeError, an "internal error")
+    if parsed is None:
+        parsed = {}
+    if not isinstance(parsed, dict):
+        raise InjectError(f"invalid {OVERRIDES_ANNOTATION} annotation: json: cannot unmarshal "
+                          f"{_json_kind(parsed)} into Go value of type inject.podOverrides")
+    found = {}
+    for key in ("containers", "initContainers"):
+        items = parsed.get(key)
+        if items is not None and not isinstance(items, list):
+            raise InjectError(f"invalid {OVERRIDES_ANNOTATION} annotation: json: cannot unmarshal "
+                              f"{_json_kind(items)} into Go struct field podOverrides.{key} of type []v1.Container")
+        for item in items or []:
+            if item is not None and not isinstance(item, dict):
+                raise InjectError(f"invalid {OVERRIDES_ANNOTATION} annotation: json: cannot unmarshal "
+                                  f"{_json_kind(item)} into Go struct field podOverrides.{key} of type v1.Container")
+        found[key] = [normalize(c or {}, CONTAINER) for c in items or []]
+    return found
+
+
+def _json_kind(value) -> str:
+    """encoding/json's name for a decoded value's kind."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "value")
 
 
 def reinsert_overrides(pod: dict) -> dict:

@@ -7,7 +7,12 @@ What is at the path decides how it is written:
   input may be the output), keeping the file's mode and owner;
 * a symbolic link: the same, at the file the link points to, so the link stays a link;
 * a regular file with other hard links, or one whose owner we cannot give to a new file:
-  rewritten in place (a rename would split the links or change the owner), not atomically;
+  rewritten in place (a rename would split the links or change the owner), as vim's
+  `backupcopy` does: the complete new text is first staged and synced in a temporary file beside
+  it (the recovery copy), then copied over the file with SIGINT and SIGTERM held, truncated to
+  its length and synced, and only then is the copy removed. A signal therefore waits until the
+  file is whole; only SIGKILL or a crash in that copy can leave it cut, and then the complete new
+  text is on disk beside it (`.NAME.kubectl-inject-*`), as is an error's message if the copy fails;
 * standard output itself (`-o /dev/stdout`), a device, a FIFO: written straight through (a rename
   would replace the device node or FIFO with a regular file).
 
@@ -198,17 +203,25 @@ def chunks(content, size: int = 2**20):
 
 def _stage(target: _Target, text, staged: list) -> None:
     """Write text into a new temporary file beside target.real, with its mode and owner; the
-    file's name goes into `staged` (under held signals) before anything can interrupt."""
+    file's name goes into `staged` (under held signals) before anything can interrupt.
+
+    For a target rewritten in place the file is the recovery copy: it keeps mkstemp's private
+    mode (0600) and its name says whose copy it is."""
     import tempfile  # lazy: only -o and --in-place write files (start-up time of the rest)
     directory = os.path.dirname(os.path.abspath(target.real))
+    prefix = ".kubectl-inject-"
+    if target.how == "rewrite":
+        prefix = f".{os.path.basename(target.real)}.kubectl-inject-"
     with signals_held():
-        fd, tmp = tempfile.mkstemp(prefix=".kubectl-inject-", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
         staged.append(tmp)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         for piece in chunks(text):
             handle.write(piece)
         handle.flush()
         os.fsync(handle.fileno())
+    if target.how == "rewrite":
+        return
     st = target.stat
     if st is not None:
         if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
@@ -219,17 +232,76 @@ def _stage(target: _Target, text, staged: list) -> None:
 
 
 def _write_through(target: _Target, text) -> None:
+    """stdout, a device or a FIFO: the text as it comes (never truncated, never replaced)."""
     if target.how == "stdout":
-        for piece in chunks(text):
-            sys.stdout.write(piece)
-        sys.stdout.flush()
+        write_to_stdout(text)
         return
-    # no O_TRUNC for a device or FIFO; a hard-linked or foreign-owned file is emptied first
-    flags = os.O_WRONLY | (os.O_TRUNC if target.how == "rewrite" else 0)
-    fd = os.open(target.path, flags)
+    fd = os.open(target.path, os.O_WRONLY)  # no O_TRUNC: a device or FIFO
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         for piece in chunks(text):
             handle.write(piece)
+
+
+def write_to_stdout(text) -> None:
+    """text (a str or a Spool) on stdout, flushed. (cli.entry makes stdout UTF-8 whatever the
+    locale or PYTHONIOENCODING say, as kubectl and istioctl write bytes.) OSError as the write
+    gives it; a stdout closed before the process started is EBADF."""
+    stream = sys.stdout
+    if stream is None:
+        raise OSError(9, "Bad file descriptor")
+    for piece in chunks(text):
+        stream.write(piece)
+    stream.flush()
+
+
+def _rewrite_from(staged_path: str, path: str) -> None:
+    """Copy the staged file over path in place (the links and the owner stay), then cut path to
+    that length and sync it. The caller holds SIGINT and SIGTERM: no signal stops it half way."""
+    source = os.open(staged_path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_WRONLY)  # no O_TRUNC: never empty before the new text is in
+        try:
+            written = 0
+            while True:
+                block = os.read(source, 2**20)
+                if not block:
+                    break
+                view = memoryview(block)
+                while view:
+                    count = os.pwrite(fd, view, written)
+                    view = view[count:]
+                    written += count
+            os.ftruncate(fd, written)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(source)
+
+
+def _commit_rewrites(rewrites: list, staged: list) -> None:
+    """Copy each (staged copy, target path) in place; the caller holds the signals. Each copy is
+    removed once its target is whole; when a copy fails (_RewriteFailed), the staged copy of that
+    target is kept and named in the error: the file may be cut, its new text is not lost."""
+    for tmp, path in rewrites:
+        try:
+            _rewrite_from(tmp, path)
+        except OSError as err:
+            staged.remove(tmp)  # kept: the complete new text of a file now cut short
+            raise _RewriteFailed(path, tmp, err) from None
+        staged.remove(tmp)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+class _RewriteFailed(Exception):
+    def __init__(self, path: str, copy: str, err: OSError):
+        super().__init__(path)
+        self.path, self.copy, self.err = path, copy, err
+
+    def error(self) -> InjectError:
+        return _error(self.path, self.err, f"; the file may be incomplete: its complete new content is in "
+                                           f"{self.copy!r}")
 
 
 def _remove(staged: list) -> None:
@@ -242,7 +314,7 @@ def _remove(staged: list) -> None:
 def write_atomically(path: str, text) -> None:
     """-o: write text (a str or a Spool) to path as described in the module's docstring."""
     target = _Target(path)
-    if target.how != "replace":
+    if target.how in ("stdout", "through"):
         try:
             _write_through(target, text)
         except BrokenPipeError:
@@ -254,8 +326,13 @@ def write_atomically(path: str, text) -> None:
     try:
         _stage(target, text, staged)
         with signals_held():
-            os.replace(staged[0], target.real)
-            staged.clear()
+            if target.how == "rewrite":
+                _commit_rewrites([(staged[0], target.real)], staged)
+            else:
+                os.replace(staged[0], target.real)
+                staged.clear()
+    except _RewriteFailed as failed:
+        raise failed.error() from None
     except OSError as err:
         raise _error(path, err) from None
     finally:
@@ -263,12 +340,13 @@ def write_atomically(path: str, text) -> None:
 
 
 def write_all_atomically(outputs) -> None:
-    """--in-place: outputs are (path, str or Spool). Stage every file first, then rename them all; a failure while staging
-    leaves every original untouched. Files that must be rewritten in place (hard links, an
-    owner we cannot give) are written after every other file is staged."""
+    """--in-place: outputs are (path, str or Spool). Every file is staged first (a failure then
+    leaves every original untouched); then, with SIGINT and SIGTERM held, the files rewritten in
+    place (hard links, an owner we cannot give) are copied over from their staged copies and the
+    others renamed into place. Devices and FIFOs are written through before that."""
     targets = [(_Target(path), text) for path, text in outputs]
     staged: list = []
-    renames = []
+    renames, rewrites = [], []
     path = ""
     changed = False
     try:
@@ -277,17 +355,23 @@ def write_all_atomically(outputs) -> None:
             if target.how == "replace":
                 _stage(target, text, staged)
                 renames.append((staged[-1], target.real))
+            elif target.how == "rewrite":
+                _stage(target, text, staged)
+                rewrites.append((staged[-1], target.real))
         for target, text in targets:
             path = target.path
-            if target.how != "replace":
+            if target.how in ("stdout", "through"):
                 changed = True
                 _write_through(target, text)
-        changed = True
         with signals_held():
+            changed = True
+            _commit_rewrites(rewrites, staged)
             for tmp, real in renames:
                 path = real
                 os.replace(tmp, real)
                 staged.remove(tmp)
+    except _RewriteFailed as failed:
+        raise failed.error() from None
     except OSError as err:
         raise _error(path, err, "" if changed else "; no file was changed") from None
     finally:

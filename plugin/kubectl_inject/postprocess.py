@@ -1,7 +1,8 @@
 """What Istio does to the merged Pod after the templates (its postProcessPod).
 
-Cluster/network env vars, Prometheus metrics merging, HTTP/TCP/gRPC app probes rewritten to
-go through the agent, the status annotation, and container ordering.
+Cluster/network env vars, Prometheus metrics merging, HTTP/TCP/gRPC app probes (and, in
+releases that do, HTTP/TCP lifecycle hooks) rewritten to go through the agent, the status
+annotation, and container ordering.
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ CORE_DUMP_CONTAINER = "enable-core-dump"
 
 def post_process(pod: dict, template_pod: dict, *, proxy_envs: dict, revision: str,
                  injected_annotations: dict, status_port: int, prometheus_merge: bool | None,
-                 rewrite_probes_default: bool, hold_application: bool) -> None:
+                 rewrite_probes_default: bool, hold_application: bool,
+                 rewrite_lifecycle_hooks: bool = False) -> None:
+    """rewrite_lifecycle_hooks: the release's switch of that name (releases.py)."""
     meta = pod.setdefault("metadata", {})
     if not meta.get("annotations"):
         meta["annotations"] = {}
@@ -31,7 +34,7 @@ def post_process(pod: dict, template_pod: dict, *, proxy_envs: dict, revision: s
         meta["labels"] = {}
     _overwrite_cluster_info(pod, proxy_envs)
     _apply_prometheus_merge(pod, status_port, prometheus_merge)
-    _apply_probe_rewrite(pod, status_port, rewrite_probes_default)
+    _apply_probe_rewrite(pod, status_port, rewrite_probes_default, rewrite_lifecycle_hooks)
     _apply_metadata(pod, template_pod, proxy_envs, revision, injected_annotations)
     _reorder(pod, hold_application)
 
@@ -79,10 +82,19 @@ def _apply_prometheus_merge(pod: dict, status_port: int, mesh_setting: bool | No
     annotations["prometheus.io/scrape"] = "true"
 
 
-def _probe_urls(name: str) -> dict:
-    base = f"/app-health/{name}/"
-    return {"readinessProbe": base + "readyz", "livenessProbe": base + "livez",
-            "startupProbe": base + "startupz"}
+def _agent_checks(container: dict, lifecycle_hooks: bool) -> list:
+    """(holder, field, agent URL) of each probe the agent can take over (status.FormatProberURL),
+    and with lifecycle_hooks of each lifecycle hook (app_probe.go convertProbe: preStop, then
+    postStart): holder[field] is the probe or the hook's handler."""
+    name = container.get("name", "")
+    checks = [(container, "readinessProbe", f"/app-health/{name}/readyz"),
+              (container, "livenessProbe", f"/app-health/{name}/livez"),
+              (container, "startupProbe", f"/app-health/{name}/startupz")]
+    lifecycle = container.get("lifecycle") if lifecycle_hooks else None
+    if lifecycle:
+        checks += [(lifecycle, "preStop", f"/app-lifecycle/{name}/prestopz"),
+                   (lifecycle, "postStart", f"/app-lifecycle/{name}/poststartz")]
+    return checks
 
 
 def _app_containers(pod: dict) -> list:
@@ -92,7 +104,8 @@ def _app_containers(pod: dict) -> list:
 
 
 def _prober(probe: dict | None, port_names: dict, status_port: int):
-    """Istio's internal Prober for a probe, with named ports resolved; None if not rewritable."""
+    """Istio's internal Prober for a probe (or a lifecycle handler, which has neither gRPC nor a
+    timeout), with named ports resolved; None if not rewritable."""
     if not probe:
         return None
     timeout = probe.get("timeoutSeconds")
@@ -116,12 +129,12 @@ def _prober(probe: dict | None, port_names: dict, status_port: int):
     return prober
 
 
-def dump_app_probers(pod: dict, status_port: int) -> str:
+def dump_app_probers(pod: dict, status_port: int, lifecycle_hooks: bool = False) -> str:
     probers = {}
     for container in _app_containers(pod):
         port_names = {p["name"]: p.get("containerPort", 0) for p in container.get("ports") or [] if p.get("name")}
-        for field, url in _probe_urls(container.get("name", "")).items():
-            prober = _prober(container.get(field), port_names, status_port)
+        for holder, field, url in _agent_checks(container, lifecycle_hooks):
+            prober = _prober(holder.get(field), port_names, status_port)
             if prober is not None:
                 probers[url] = _prober_go_order(prober)
     if not probers:
@@ -151,12 +164,12 @@ def _should_rewrite(annotations: dict, default: bool) -> bool:
     return default
 
 
-def _apply_probe_rewrite(pod: dict, status_port: int, default: bool) -> None:
+def _apply_probe_rewrite(pod: dict, status_port: int, default: bool, lifecycle_hooks: bool) -> None:
     sidecar = find_in_pod(PROXY_CONTAINER, pod)
     annotations = pod["metadata"]["annotations"]
     if sidecar is None or not _should_rewrite(annotations, default):
         return
-    probers = dump_app_probers(pod, status_port)
+    probers = dump_app_probers(pod, status_port, lifecycle_hooks)
     if probers:
         env = sidecar.setdefault("env", [])
         if STATUS_ANNOTATION in annotations:
@@ -170,8 +183,8 @@ def _apply_probe_rewrite(pod: dict, status_port: int, default: bool) -> None:
         except ValueError:
             port = 0
     for container in _app_containers(pod):
-        for field, url in _probe_urls(container.get("name", "")).items():
-            probe = container.get(field)
+        for holder, field, url in _agent_checks(container, lifecycle_hooks):
+            probe = holder.get(field)
             if not probe:
                 continue
             action = next((a for a in ("httpGet", "tcpSocket", "grpc") if probe.get(a) is not None), None)

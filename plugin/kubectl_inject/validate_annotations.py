@@ -13,8 +13,10 @@ from .meshconfig import validate_proxy_config_annotation
 
 
 def _parse_uint(text: str, bits: int) -> int:
-    if not text.isdigit():
+    if not text.isdigit() or not text.isascii():
         raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if len(text.lstrip("0")) > 20:  # beyond any uint64: not converted (Python's int/str limit)
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
     value = int(text)
     if value >= 1 << bits:
         raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')

@@ -20,7 +20,8 @@ LAYERS = {
     "gotypes": 1, "gotemplate": 1, "goyaml": 1,
     # 2: Istio's configuration, names and template functions
     "errors": 2, "constants": 2, "prometheus": 2, "meshconfig": 2, "templatefuncs": 2,
-    "load_config": 2, "template_cache": 2, "cluster_config": 2, "kubeapi": 2, "config_source": 2,
+    "load_config": 2, "template_cache": 2, "cluster_config": 2, "kubeapi": 2, "credential_plugin": 2,
+    "config_source": 2,
     "releases": 2,
     # 3: the injection pipeline
     "workloads": 3, "policy": 3, "validate_annotations": 3, "choose_template": 3, "render": 3,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Byte-level mutation fuzzer for the YAML front end of kubectl inject (issue 14).
+"""Byte-level mutation fuzzer for the YAML front end of kubectl inject (issues 14 and 22).
 
 Each input is a seed manifest with a few random byte mutations (flip, insert, delete, duplicate a
 span, splice in YAML punctuation, anchors, aliases, separators, control and multi-byte
@@ -34,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "plugin"))
 
 from kubectl_inject import goyaml  # noqa: E402
+from kubectl_inject.config_source import decode_input  # noqa: E402
 from kubectl_inject.errors import InjectError, terminal_safe  # noqa: E402
 from kubectl_inject.inject import decode  # noqa: E402
 
@@ -56,7 +57,10 @@ TOKENS = [b"---", b"--- x", b"...", b"&a ", b"*a", b"<<: ", b"!!binary ", b"!!st
           b"\x00", b"\x1b[31m", b"\xc2\x9b", b"\xef\xbb\xbf", b"\xe2\x80\xae", b"\xff", b"\\u0000",
           b"kind: Pod\n", b"kind: List\nitems:\n- ", b"spec:\n  containers: ", b"name: istio-proxy",
           b"1e400", b".nan", b"0o17", b"~", b"null", b"true", b"sidecar.istio.io/proxyCPU: ",
-          b"\n  ", b"\n", b"[[[[[[[[", b"]]]]]]]]"]
+          b"\n  ", b"\n", b"[[[[[[[[", b"]]]]]]]]",
+          # issue 22: integers beyond Python's 4,300-digit limit, kinds that are not strings
+          b"9" * 5000, b"-" + b"7" * 4400, b"0x" + b"f" * 4400, b"0b" + b"1" * 4400, b"1" * 4400 + b".5",
+          b"kind: 5\n", b"kind: [Pod]\n", b"kind: {a: 1}\n", b"kind: true\n", b"kind:\n"]
 
 
 def seeds() -> list:
@@ -98,9 +102,9 @@ def check(data: bytes, slow: float):
     started = time.monotonic()
     message = None
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None  # the command refuses undecodable input before this point (read_file)
+        text = decode_input(data, "input file 'fuzz.yaml'")  # as the command reads every input
+    except InjectError:
+        return None  # not UTF-8: the command's one error line, before the YAML front end
     try:
         for raw in goyaml.split_documents(text):
             try:
@@ -135,8 +139,10 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the summary here too")
     parser.add_argument("--replay", help="SEED:INDEX: print that input (repr) and its result")
     args = parser.parse_args(argv)
-    # as cli.main does: the parser allows 1000 levels, later stages recurse per level
+    # as cli.main does: the parser allows 1000 levels, later stages recurse per level; and no
+    # limit on the digits of an integer (every range check looks at the length first)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    sys.set_int_max_str_digits(0)
     corpus = seeds()
     if args.replay:
         seed, index = (int(x) for x in args.replay.split(":"))

@@ -73,7 +73,7 @@ def test_a_bad_roster_is_one_line_naming_the_problem(tmp_path, content, message)
     (["--kubeconfig", "/nonexistent/kc"], "lab-grade: --kubeconfig /nonexistent/kc: no such file"),
     ([], "lab-grade: give either --roster FILE or --kubeconfig FILE"),
     (["--roster", "x", "--kubeconfig", "y"], "lab-grade: give either --roster FILE or --kubeconfig FILE"),
-    (["--kubeconfig", "/dev/null", "--jobs", "0"], "lab-grade: --jobs must be at least 1 and --budget positive"),
+    (["--kubeconfig", "/dev/null", "--jobs", "0"], "lab-grade: --jobs 0: expected a whole number from 1 to 64"),
     (["--checkpoint", "done"], "lab-grade: argument --checkpoint: invalid choice: 'done' (choose from 'applied', 'finished')"),
     (["kubeconfig", "--kubeconfig", "/nonexistent/admin"], "lab-grade: admin kubeconfig /nonexistent/admin: no such file"),
     (["kubeconfig", "--duration", "soon"], "lab-grade: --duration 'soon': expected a positive number of seconds, "

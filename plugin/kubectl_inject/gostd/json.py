@@ -1,5 +1,6 @@
 """Go's encoding/json: Marshal (and MarshalIndent), its string and float spellings, and
-Unmarshal into interface{} (every number a float64).
+Unmarshal into interface{} (every number a float64); which Go release's error paths are in
+force (names_embedded_structs).
 
 Values follow the model of :mod:`.values`; an object that defines ``__go_json__()`` (or
 ``__proto_json__()``, preferred when ``proto=True``: what protojson would write) is marshalled
@@ -8,6 +9,7 @@ as the value that hook returns, already in Go's key order.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json as _pyjson
 import math
 from collections.abc import Mapping
@@ -16,7 +18,35 @@ from .fmt import format_value
 from .strconv import format_float, to_float32
 from .values import MISSING, go_type_name
 
-__all__ = ["MarshalError", "marshal", "quote_string", "float_text", "unmarshal_any"]
+__all__ = ["MarshalError", "marshal", "quote_string", "float_text", "unmarshal_any",
+           "names_embedded_structs", "naming_embedded_structs"]
+
+# encoding/json of Go 1.24 and later puts the Go names of the embedded structs a promoted field
+# is reached through in UnmarshalTypeError.Field ("spec.volumes.VolumeSource.fc.lun"); Go 1.22's
+# does not ("spec.volumes.fc.lun"). Whoever knows the Go release puts it in force (inject: the
+# Istio release's switch json_errors_name_embedded_structs); gotypes.typed reads it.
+_EMBEDDED_IN_ERRORS: contextvars.ContextVar = contextvars.ContextVar("json_errors_name_embedded",
+                                                                     default=False)
+
+
+def names_embedded_structs() -> bool:
+    return _EMBEDDED_IN_ERRORS.get()
+
+
+class naming_embedded_structs:
+    """``with naming_embedded_structs(True):`` Go 1.24+'s error field paths inside."""
+
+    __slots__ = ("on", "_token")
+
+    def __init__(self, on: bool):
+        self.on = bool(on)
+
+    def __enter__(self):
+        self._token = _EMBEDDED_IN_ERRORS.set(self.on)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _EMBEDDED_IN_ERRORS.reset(self._token)
 
 
 class MarshalError(ValueError):

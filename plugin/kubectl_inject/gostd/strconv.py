@@ -11,7 +11,8 @@ import struct
 import unicodedata
 
 __all__ = ["ErrSyntax", "shortest_digits", "to_float32", "format_float", "quote", "quote_rune",
-           "is_print", "unquote", "unquote_char", "parse_int", "parse_float"]
+           "is_print", "unquote", "unquote_char", "parse_int", "parse_float", "OUT_OF_RANGE",
+           "too_long_for_64_bits"]
 
 
 class ErrSyntax(ValueError):
@@ -263,8 +264,25 @@ def parse_int(text: str) -> int | None:
         return None
     if "_" in body and not _underscore_ok(s):
         return None
+    if len(digits) - len(digits.lstrip("0")) < len(digits) - _FITS_64[base]:
+        # more significant digits than 64 bits hold: out of every range Go parses into (its
+        # ErrRange), and never converted (Python refuses int() of over 4,300 digits, and its
+        # cost grows with the square of the length)
+        return -OUT_OF_RANGE if text[:1] == "-" else OUT_OF_RANGE
     v = int(digits, base)
     return -v if text[:1] == "-" else v
+
+
+# Significant digits of the largest uint64 in each base; OUT_OF_RANGE stands for any integer
+# literal beyond that (beyond int64 and uint64 both, as Go's ParseInt/ParseUint see it).
+_FITS_64 = {2: 64, 8: 22, 10: 20, 16: 16}
+OUT_OF_RANGE = 1 << 64
+
+
+def too_long_for_64_bits(digits: str) -> bool:
+    """Whether a decimal digit string holds more significant digits than any 64-bit integer
+    (so it is out of range without being converted)."""
+    return len(digits) > 20 and len(digits.lstrip("0")) > 20
 
 
 def parse_float(text: str) -> float | None:

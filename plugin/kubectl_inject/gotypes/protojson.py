@@ -16,7 +16,6 @@ it, so those spellings come from gostd.json.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import math
 import re
@@ -72,12 +71,16 @@ def _type_info(name: str) -> dict | None:
     return schema.type_info(name) if schema.has_type(name) else None
 
 
-@functools.lru_cache(maxsize=None)
 def _message(name: str) -> _Message:
-    info = _type_info(name)
-    if info is None or info.get("kind") != "struct":
-        raise KeyError(f"no protobuf message {name} in the Go type schema")
-    return _Message(info)
+    # kept with the schema in force: releases read different istio.io/api mesh types
+    cache = schema.current().derived.setdefault("protojson messages", {})
+    message = cache.get(name)
+    if message is None:
+        info = _type_info(name)
+        if info is None or info.get("kind") != "struct":
+            raise KeyError(f"no protobuf message {name} in the Go type schema")
+        message = cache[name] = _Message(info)
+    return message
 
 
 def _strip_ptr(ref: str) -> tuple:
@@ -292,7 +295,15 @@ def _json_int(raw, go_type: str, bounds: tuple) -> int:
     if isinstance(raw, bool) or isinstance(raw, (list, dict)):
         raise ProtoJSONError(f"json: cannot unmarshal {json_kind(raw)} into Go value of type {go_type}")
     if isinstance(raw, _RawText):
-        return _json_int(_parse_json_text(raw), go_type, bounds)
+        literal = raw.strip(" \t\r\n")
+        if literal.lstrip("-").isdigit() and literal.isascii() and len(literal.lstrip("-")) > 20:
+            # beyond every 64-bit range: Go's ParseInt fails (never converted here: Python's
+            # int/str limit, and a cost that grows with the square of the length)
+            raise ProtoJSONError(f"json: cannot unmarshal number {literal} into Go value of type {go_type}")
+        parsed = _parse_json_text(raw)
+        if isinstance(parsed, float) and not math.isfinite(parsed):  # 1e400: Go names the literal
+            raise ProtoJSONError(f"json: cannot unmarshal number {literal} into Go value of type {go_type}")
+        return _json_int(parsed, go_type, bounds)
     if isinstance(raw, str):
         raise ProtoJSONError(f"json: cannot unmarshal string into Go value of type {go_type}")
     text = _number_text(raw)

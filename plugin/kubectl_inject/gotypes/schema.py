@@ -8,8 +8,11 @@ TypeSchema can also be built from a dict in the same format (tests use tiny
 hand-written ones). The module-level functions below act on the default.
 
 The Kubernetes types of other k8s.io/api versions (the ones Istio releases
-build with, see releases.py) are in schema/k8s-vX.Y.json (K8S_SCHEMA_FILES);
-for_k8s_api(version) gives the TypeSchema of one, with the same mesh.json.
+build with, see releases.py) are in schema/k8s-vX.Y.json (K8S_SCHEMA_FILES),
+and the mesh types of other istio.io/api versions in schema/mesh-vX.Y.json
+(MESH_SCHEMA_FILES); for_k8s_api(version, istio_api) gives the TypeSchema of
+one pair (istio_api defaults to v1.22, mesh.json); with_istio_api(line) the
+schema in force with its mesh types replaced.
 The module functions below act on the schema in force: the default, or the one
 a caller put in force with ``using(schema)`` (the injection pipeline does, with
 its release's types, so that every typed round trip of one run, down to the
@@ -72,7 +75,7 @@ __all__ = [
     "TypeSchema", "default", "FieldInfo", "TypeRef", "BASIC_TYPES",
     "field_info", "field_by_go_name", "lookup_json_key", "resolve", "unwrap", "type_info",
     "has_type", "struct_fields", "kinds", "modules", "go_type_string", "short_name",
-    "for_k8s_api", "K8S_SCHEMA_FILES", "using", "current",
+    "for_k8s_api", "with_istio_api", "K8S_SCHEMA_FILES", "MESH_SCHEMA_FILES", "using", "current",
 ]
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema")
@@ -87,6 +90,14 @@ K8S_SCHEMA_FILES = {
     "v0.34": "k8s-v0.34.json",
     "v0.35": "k8s-v0.35.json",
 }
+# istio.io/api minor line -> its mesh schema file (MeshConfig, ProxyConfig and what they use;
+# gotypes-schema's gen-mesh.sh). A release line without a file of its own reads v1.22's.
+MESH_SCHEMA_FILES = {
+    "v1.22": "mesh.json",
+    "v1.30": "mesh-v1.30.json",
+}
+# The lines of SCHEMA_FILES, the default schema.
+DEFAULT_LINES = ("v0.30", "v1.22")
 
 BASIC_TYPES = frozenset(
     {
@@ -160,6 +171,8 @@ class TypeSchema:
         # What other modules compute from these types once (typed.py's struct plans): kept
         # with the schema, so that a run under another release's types never sees them.
         self.derived: dict = {}
+        # (k8s.io/api line, istio.io/api line) of a schema read from the committed files.
+        self.lines: tuple | None = None
 
     @classmethod
     def from_files(cls, paths) -> "TypeSchema":
@@ -366,7 +379,9 @@ def default() -> TypeSchema:
     if _default is None:
         with _lock:
             if _default is None:
-                _default = TypeSchema.from_files(os.path.join(SCHEMA_DIR, n) for n in SCHEMA_FILES)
+                types = TypeSchema.from_files(os.path.join(SCHEMA_DIR, n) for n in SCHEMA_FILES)
+                types.lines = DEFAULT_LINES
+                _default = types
     return _default
 
 
@@ -391,25 +406,38 @@ def using(types: TypeSchema):
         _in_force.reset(token)
 
 
-def _k8s_line(version: str) -> str:
+def _line(version: str) -> str:
     """"v0.35.3" or "v0.35" -> "v0.35"."""
     return ".".join(version.split(".")[:2])
 
 
 @functools.lru_cache(maxsize=None)
-def _for_line(line: str) -> TypeSchema:
-    if line not in K8S_SCHEMA_FILES:
-        raise ValueError(f"no type schema for k8s.io/api {line}; have {', '.join(K8S_SCHEMA_FILES)}")
-    if K8S_SCHEMA_FILES[line] == SCHEMA_FILES[0]:
+def _for_lines(k8s_line: str, istio_line: str) -> TypeSchema:
+    if k8s_line not in K8S_SCHEMA_FILES:
+        raise ValueError(f"no type schema for k8s.io/api {k8s_line}; have {', '.join(K8S_SCHEMA_FILES)}")
+    if istio_line not in MESH_SCHEMA_FILES:
+        raise ValueError(f"no type schema for istio.io/api {istio_line}; have {', '.join(MESH_SCHEMA_FILES)}")
+    if (k8s_line, istio_line) == DEFAULT_LINES:
         return default()
-    names = (K8S_SCHEMA_FILES[line],) + SCHEMA_FILES[1:]
-    return TypeSchema.from_files(os.path.join(SCHEMA_DIR, n) for n in names)
+    types = TypeSchema.from_files(os.path.join(SCHEMA_DIR, n) for n in
+                                  (K8S_SCHEMA_FILES[k8s_line], MESH_SCHEMA_FILES[istio_line]))
+    types.lines = (k8s_line, istio_line)
+    return types
 
 
-def for_k8s_api(version: str) -> TypeSchema:
-    """The schema of one k8s.io/api version ("v0.35.3"; its minor line picks the file) with
-    the mesh types, read once per process; v0.30 is the default schema itself."""
-    return _for_line(_k8s_line(version))
+def for_k8s_api(version: str, istio_api: str = "v1.22") -> TypeSchema:
+    """The schema of one k8s.io/api version ("v0.35.3"; its minor line picks the file) with the
+    mesh types of one istio.io/api line ("v1.30"), read once per process; v0.30 with v1.22 is
+    the default schema itself."""
+    return _for_lines(_line(version), _line(istio_api))
+
+
+def with_istio_api(istio_api: str) -> TypeSchema:
+    """The schema in force with the mesh types of `istio_api` (its Kubernetes types kept)."""
+    types = current()
+    if types.lines is None:  # a schema built from a dict (tests): left as it is
+        return types
+    return _for_lines(types.lines[0], _line(istio_api))
 
 
 # The methods of the schema in force, as module functions: callers need not pass it around.

@@ -52,10 +52,10 @@ import math
 import re
 
 from . import schema
-from ..gostd.json import float_text
+from ..gostd.json import float_text, names_embedded_structs
 from ..gostd.strconv import format_float, to_float32
 from ..gostd.time import ParseError as TimeParseError
-from ..gostd.time import parse_rfc3339
+from ..gostd.time import GoTime, parse_time_rfc3339
 from .quantity import Quantity, QuantityError, quantity_from_json
 
 __all__ = ["normalize", "go_ordered", "object_type", "zero_json", "TypeError"]
@@ -122,10 +122,11 @@ class _Abort(Exception):
 
 _NOCHANGE = object()
 _MISSING = object()
+_YAML_STEP = [True]  # step 1 happens; normalize(from_json=True) turns it off for its call
 
 
 class _Ctx:
-    __slots__ = ("stack", "struct", "saved", "dropped", "types")
+    __slots__ = ("stack", "struct", "saved", "dropped", "types", "name_embedded", "embedded")
 
     def __init__(self, dropped: list | None = None):
         # The schema in force, looked up once: the round trip resolves a type for every value.
@@ -135,18 +136,25 @@ class _Ctx:
         self.saved: TypeError | None = None
         # Where to note the paths of fields the types do not have (None: nobody asked).
         self.dropped = dropped
+        # Go 1.24+ error paths: index in stack -> "Embedded." names shown before that field
+        self.name_embedded, self.embedded = names_embedded_structs(), {}
+
+    def field_path(self) -> str:  # UnmarshalTypeError.Field of the field being decoded
+        if not self.embedded:
+            return ".".join(self.stack)
+        return ".".join(self.embedded.get(i, "") + name for i, name in enumerate(self.stack))
 
     def type_error(self, value_desc: str, type_str: str):
         if self.saved is None:
             if self.struct or self.stack:
-                self.saved = _UnmarshalTypeError(value_desc, type_str, self.struct, ".".join(self.stack))
+                self.saved = _UnmarshalTypeError(value_desc, type_str, self.struct, self.field_path())
             else:
                 self.saved = _UnmarshalTypeError(value_desc, type_str)
         return _NOCHANGE
 
     def abort(self, err: TypeError):
         if isinstance(err, _UnmarshalTypeError) and (self.struct or self.stack):
-            err = err.with_context(self.struct, ".".join(self.stack))
+            err = err.with_context(self.struct, self.field_path())
         raise _Abort(err)
 
 
@@ -247,25 +255,17 @@ def _generic(v, keep_ints: bool):
 def _time_from_json(v, micro: bool, ctx: _Ctx):
     if v is None:
         return None
-    if isinstance(v, (_dt.datetime,)):
-        dt = v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
-        return _format_time(dt.astimezone(_dt.timezone.utc), micro)
-    if not isinstance(v, str):
+    if isinstance(v, _dt.datetime):  # a YAML timestamp
+        t = GoTime.from_datetime(v)
+    elif not isinstance(v, str):
         ctx.abort(_UnmarshalTypeError(_json_kind(v), "string"))
-    try:
-        dt = parse_rfc3339(v)
-    except TimeParseError as e:
-        ctx.abort(TypeError(str(e)))
-    return _format_time(dt.astimezone(_dt.timezone.utc), micro)
-
-
-def _format_time(dt: _dt.datetime, micro: bool) -> str | None:
-    if dt.year == 1 and dt.month == 1 and dt.day == 1 and dt.hour == 0 and dt.minute == 0 \
-            and dt.second == 0 and dt.microsecond == 0:
-        return None  # the zero time prints as null
-    if micro:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%06dZ" % dt.microsecond
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        try:
+            t = parse_time_rfc3339(v)
+        except TimeParseError as e:
+            ctx.abort(TypeError(str(e)))
+    # MarshalJSON: null for the zero time, else UTC in RFC 3339 (MicroTime: RFC3339Micro)
+    return None if t.is_zero() else t.format_utc(6 if micro else 0)
 
 
 # ---------------------------------------------------------------- decode
@@ -304,7 +304,7 @@ def _decode_basic(v, basic: str, tref: str, ctx: _Ctx, coerce: bool):
     if basic == "string":
         if isinstance(v, str):
             return v
-        if coerce and isinstance(v, (bool, int, float)):
+        if coerce and _YAML_STEP[0] and isinstance(v, (bool, int, float)):
             return _coerce_scalar_to_string(v)
         return ctx.type_error(_json_kind(v), ctx.types.go_type_string(tref))
     if basic == "bool":
@@ -394,8 +394,13 @@ def _decode_struct(v, tref: str, r, ctx: _Ctx):
         saved_stack, saved_struct = len(ctx.stack), ctx.struct
         ctx.stack.append(f.json)
         ctx.struct = struct_short
-        d = _decode(x, f.type, ctx, coerce=len(f.path) == 1)
+        promoted = len(f.path) > 1
+        if promoted and ctx.name_embedded:
+            ctx.embedded[saved_stack] = ".".join(f.path[:-1]) + "."
+        d = _decode(x, f.type, ctx, coerce=not promoted)
         del ctx.stack[saved_stack:]
+        if ctx.embedded:
+            ctx.embedded.pop(saved_stack, None)
         ctx.struct = saved_struct
         if d is _NOCHANGE:
             continue
@@ -557,14 +562,15 @@ def _encode(val, tref: str, types):
 # ---------------------------------------------------------------- public
 
 
-def normalize(value, type_ref: str, dropped: list | None = None):
+def normalize(value, type_ref: str, dropped: list | None = None, from_json: bool = False):
     """json.Unmarshal(value) into type_ref, then json.Marshal: the JSON value Go prints.
 
     Raises TypeError (this module's) with Go's message when Go would fail. With `dropped`, the
     JSON paths (field names from the root, no list indexes, as Go's errors name them) of the
     input's fields that type_ref's types do not have are appended to it: Go drops them silently.
+    `from_json`: no step 1 (encoding/json alone; a number bound for a string is an error).
     """
-    ctx = _Ctx(dropped)
+    ctx, _YAML_STEP[0] = _Ctx(dropped), not from_json  # (set by every call: no reset needed)
     try:
         model = _decode(value, type_ref, ctx)
     except _Abort as a:

@@ -77,6 +77,8 @@ def _parse_int(plain):
     """strconv.ParseInt(plain, 0, 64), else strconv.ParseUint(plain, 0, 64); None if both fail."""
     if plain.isdigit() and plain.isascii() and (plain[0] != "0" or len(plain) == 1):
         # a plain decimal (ports, counts, UIDs: most numbers), without compiling _GO_INT
+        if len(plain) > 20:  # beyond uint64 (and never converted: Python's int/str limit)
+            return None
         v = int(plain)
         return v if v <= UINT64_MAX else None
     if not _made_of(plain, _INT_CHARS):
@@ -92,6 +94,8 @@ def _parse_binary(digits):
     """strconv.ParseInt(digits, 2, 64), else ParseUint(digits, 2, 64); None if both fail."""
     m = _GO_BINARY.match(digits)
     if m is None:
+        return None
+    if len(digits.lstrip("+-").lstrip("0")) > 64:  # beyond uint64, not converted
         return None
     v = int(digits, 2)
     return v if _in_range(v, m.group(1)) else None

@@ -16,14 +16,17 @@ PROXY_TYPE = PKG + "ProxyConfig"
 
 
 class VersionProfile(namedtuple("VersionProfile", "version default_proxy_config default_mesh_config "
-                                                  "clean_fields merge_proxy_headers",
-                                 defaults=(False,))):
+                                                  "clean_fields merge_proxy_headers istio_api",
+                                 defaults=(False, "v1.22"))):
     """What differs between Istio releases: defaults, cleanProxyConfig, merge quirks.
 
     default_proxy_config() -> dict and default_mesh_config(proxy_config) -> dict build the
     defaults; clean_fields: the ProxyConfig fields cleanProxyConfig drops when equal to the
     default; merge_proxy_headers: newer releases keep unset proxyHeaders sub-fields from the mesh
-    (correctProxyHeaders). (A named tuple, not a dataclass: start-up time.)"""
+    (correctProxyHeaders); istio_api: the istio.io/api line whose mesh types the release reads
+    (gotypes.schema.MESH_SCHEMA_FILES: a field that line does not have is dropped, as
+    protomarshal's AllowUnknownFields retry drops it). (A named tuple, not a dataclass: start-up
+    time.)"""
 
     __slots__ = ()
 
@@ -81,16 +84,22 @@ def _default_mesh_config_1_22(proxy_config: dict) -> dict:
     }
 
 
+_PROFILE_1_22 = VersionProfile(
+    version="1.22",
+    default_proxy_config=_default_proxy_config_1_22,
+    default_mesh_config=_default_mesh_config_1_22,
+    clean_fields=("configPath", "binaryPath", "controlPlaneAuthPolicy", "serviceCluster",
+                  "drainDuration", "terminationDrainDuration", "discoveryAddress",
+                  "envoyMetricsService", "envoyAccessLogService", "tracing", "proxyAdminPort",
+                  "statNameLength", "statusPort", "concurrency", "proxyMetadata"),
+)
 PROFILES = {
-    "1.22": VersionProfile(
-        version="1.22",
-        default_proxy_config=_default_proxy_config_1_22,
-        default_mesh_config=_default_mesh_config_1_22,
-        clean_fields=("configPath", "binaryPath", "controlPlaneAuthPolicy", "serviceCluster",
-                      "drainDuration", "terminationDrainDuration", "discoveryAddress",
-                      "envoyMetricsService", "envoyAccessLogService", "tracing", "proxyAdminPort",
-                      "statNameLength", "statusPort", "concurrency", "proxyMetadata"),
-    ),
+    "1.22": _PROFILE_1_22,
+    # Istio 1.30 (release-1.30's pkg/config/mesh/mesh.go): DefaultProxyConfig and
+    # DefaultMeshConfig as 1.22's; MergeProxyConfig's correctProxyHeaders; the mesh messages of
+    # istio.io/api v1.30 (its go.mod), among them ExtensionProvider.OpenTelemetry's
+    # serviceAttributeEnrichment, which the 1.30 sidecar template reads (otelResourceAttributes).
+    "1.30": _PROFILE_1_22._replace(version="1.30", istio_api="v1.30", merge_proxy_headers=True),
 }
 DEFAULT_PROFILE = "1.22"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 
+from ..gotypes import schema as gotypes_schema
 from .defaults import MESH_TYPE, PKG, PROXY_TYPE, VersionProfile, profile_for
 from .errors import GoError, MeshConfigError
 from .model import MeshConfig
@@ -22,10 +23,12 @@ PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
 
 
 def load_mesh_config(text: str | None, version: str | None = None) -> MeshConfig:
-    """Istio's defaults with the mesh file applied (None: the defaults alone)."""
+    """Istio's defaults with the mesh file applied (None: the defaults alone), read with the
+    mesh types of the release's istio.io/api (the Kubernetes types in force are kept)."""
     profile = profile_for(version)
     try:
-        data = _apply_mesh_config(text if text is not None else "", profile)
+        with gotypes_schema.using(gotypes_schema.with_istio_api(profile.istio_api)):
+            data = _apply_mesh_config(text if text is not None else "", profile)
     except GoError as err:
         raise MeshConfigError(str(err)) from None
     return MeshConfig(data, profile)
@@ -40,7 +43,9 @@ def mesh_for_pod(mesh: MeshConfig, annotations: dict) -> MeshConfig:
     data = copy.deepcopy(mesh.data)
     try:
         parsed = yaml_to_json(annotations[PROXY_CONFIG_ANNOTATION])
-        data["defaultConfig"] = _apply_proxy_config(parsed, data.setdefault("defaultConfig", {}), mesh.profile)
+        with gotypes_schema.using(gotypes_schema.with_istio_api(mesh.profile.istio_api)):
+            data["defaultConfig"] = _apply_proxy_config(parsed, data.setdefault("defaultConfig", {}),
+                                                        mesh.profile)
     except GoError as err:
         message = str(err)
         if not message.startswith("could not parse proxy config: "):
@@ -78,9 +83,16 @@ def _apply_proxy_config(value, proxy_config: dict, profile: VersionProfile) -> d
         merged.update(new_metadata or {})
         _store(proxy_config, "proxyMetadata", merged or None)  # an empty map is unset in Go
     if profile.merge_proxy_headers and orig_headers is not None and "proxyHeaders" in proxy_config:
-        for name, old in orig_headers.items():
-            proxy_config["proxyHeaders"].setdefault(name, old)
+        # correctProxyHeaders: these five, when empty (nil; the enum's zero), keep the mesh's
+        headers = proxy_config["proxyHeaders"]
+        for name in _CORRECTED_PROXY_HEADERS:
+            if headers.get(name) in (None, "UNDEFINED", 0) and name in orig_headers:
+                headers[name] = orig_headers[name]
     return proxy_config
+
+
+_CORRECTED_PROXY_HEADERS = ("forwardedClientCert", "requestId", "attemptCount", "server",
+                            "envoyDebugHeaders")
 
 
 def _apply_mesh_config(text: str, profile: VersionProfile) -> dict:

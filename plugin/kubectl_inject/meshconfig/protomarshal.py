@@ -12,12 +12,22 @@ from ..gotypes.protojson import ProtoJSONError, unmarshal_into
 from .errors import GoError
 
 
+# What goyaml's errors start with: sigs.k8s.io/yaml.Unmarshal's wrapper. YAMLToJSON, which
+# ApplyYAML calls, returns the error bare ("yaml: line 1: ..."; sigs.k8s.io/yaml v1.4.0 and
+# v1.6.0, the versions of Istio 1.22 and 1.30: istioctl 1.30.4 prints "could not parse proxy
+# config: yaml: line 1: did not find expected ',' or ']'").
+_UNMARSHAL_PREFIX = "error converting YAML to JSON: "
+
+
 def yaml_to_json(text: str):
-    """sigs.k8s.io/yaml YAMLToJSON, read back as JSON values."""
+    """sigs.k8s.io/yaml YAMLToJSON, read back as JSON values; GoError with its bare error."""
     try:
         return goyaml.load(text)
     except goyaml.YAMLError as err:
-        raise GoError(str(err)) from None
+        message = str(err)
+        if message.startswith(_UNMARSHAL_PREFIX):
+            message = message[len(_UNMARSHAL_PREFIX):]
+        raise GoError(message) from None
 
 
 def apply_json(type_name: str, msg: dict, value) -> None:

@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 
-from .. import goyaml
+from .. import goyaml, releases
 from ..constants import PROXY_CONTAINER
 from ..gostd import json as gojson
 from ..gostd.fmt import format_value, sprint
@@ -226,22 +226,46 @@ def _identity(s):
     return s
 
 
+def _split_qualified_name(text: str) -> tuple:
+    """k8s.io/utils/strings.SplitQualifiedName: ("", text) without a "/", else the first two
+    parts ("a/b/c" -> ("a", "b"))."""
+    parts = text.split("/")
+    return ("", text) if len(parts) < 2 else (parts[0], parts[1])
+
+
 @signature("string", "string")
 def _append_multus_network(existing, istio_cni_network):
+    # pkg/kube/inject/template.go appendMultusNetwork; the JSON form splits "namespace/name"
+    # since istio/istio#55000 (releases: multus_json_namespace)
     if existing == "":
         return istio_cni_network
     i = existing.rfind("]")
     if i != -1:
         try:
+            # json.Unmarshal into []map[string]any: null is a nil slice, a null element a nil map
             networks = gojson.unmarshal_any(existing)
-            if not isinstance(networks, list) or not all(isinstance(n, dict) for n in networks):
+            if networks is not None and (not isinstance(networks, list) or
+                                         not all(n is None or isinstance(n, dict) for n in networks)):
                 raise ValueError("not a list of objects")
         except ValueError:
             return existing
+        networks = [n or {} for n in networks or ()]
+        if not releases.in_force().multus_json_namespace:
+            for net in networks:
+                if net.get("name") == istio_cni_network:
+                    return existing
+            return existing[:i] + ', {"name": "%s"}' % istio_cni_network + existing[i:]
+        namespace, name = _split_qualified_name(istio_cni_network)
         for net in networks:
-            if net.get("name") == istio_cni_network:
+            # Go compares interface values: only an equal string matches; a nil namespace is ""
+            net_namespace = net.get("namespace")
+            if net.get("name") == name and ("" if net_namespace is None else net_namespace) == namespace:
                 return existing
-        return existing[:i] + ', {"name": "%s"}' % istio_cni_network + existing[i:]
+        if namespace == "":
+            addition = ', {"name": "%s"}' % name
+        else:
+            addition = ', {"name": "%s", "namespace": "%s"}' % (name, namespace)
+        return existing[:i] + addition + existing[i:]
     for net in existing.split(","):
         if net.strip(GO_SPACE) == istio_cni_network:
             return existing

@@ -103,11 +103,14 @@ choose_isolation() {
 
 # ---- 3. install ---------------------------------------------------------------------------------
 # krew_install OS ARCH ROOT LOG: install the plugin from the local manifest and archive
+# As the README tells users: `kubectl krew install ...`, kubectl finding krew as the plugin
+# kubectl-krew (krew's own install names it so) in a directory of its own.
 krew_install() {
     local os=$1 arch=$2 root=$3 log=$4 rc=0
+    mkdir -p "$WORK/krew-bin" && ln -sf "$CACHE/krew" "$WORK/krew-bin/kubectl-krew"
     traced "install-$os-$arch" env KREW_ROOT="$root" KREW_OS="$os" KREW_ARCH="$arch" KREW_NO_UPGRADE_CHECK=1 \
-        PATH="$root/bin:$PATH" HOME="$WORK/home" TMPDIR="$WORK" \
-        "$CACHE/krew" install --manifest="$MANIFEST" --archive="$ARCHIVE" -v=4 >"$log" 2>&1 || rc=$?
+        PATH="$WORK/krew-bin:$root/bin:$PATH" HOME="$WORK/home" TMPDIR="$WORK" \
+        "$KUBECTL" krew install --manifest="$MANIFEST" --archive="$ARCHIVE" -v=4 >"$log" 2>&1 || rc=$?
     check_trace "install-$os-$arch"
     return $rc
 }
