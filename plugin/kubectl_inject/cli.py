@@ -12,15 +12,15 @@ import _signal as signal
 import sys
 
 from .cluster_config import native_sidecars, stop_children
-from .config_source import InputBudget, read_file, read_stdin, resolve
+from .config_source import InputBudget, evidence_for, read_file, read_stdin, resolve
 from .errors import InjectError, terminal_safe
 from .flags import CLUSTER_FLAGS, INJECT_FLAGS, INPUT_SUFFIXES, add_cluster_flags, add_flags, cluster_target, parse
 from .gotypes import schema as gotypes_schema
 from .inject import Settings, inject_stream
-from .load_config import parse_injector_config, parse_values
+from .load_config import SIDECAR_TEMPLATE, parse_injector_config, parse_values
 from .meshconfig import MeshConfigError, load_mesh_config
 from .output import Spool, write_all_atomically, write_atomically, write_to_stdout
-from .releases import istio_release_of, parse_release, profile_for, unknown_release_notice
+from .releases import parse_release, profile_for, unknown_release_notice
 
 # config_cmd and explain are imported where they are used (lazy): a plain run needs neither, and a
 # one-Pod run is mostly start-up time.
@@ -75,22 +75,21 @@ def parse_args(argv):
 
 
 def load_settings(args):
-    """Resolve the config pieces (files / cluster / built-in) and parse them; also the notice
-    for a release with no profile of its own ("" if none).
+    """Resolve the config pieces (files / cluster / built-in) and parse them; also the notices
+    about the release (inferred rather than stated, or without a profile of its own).
 
-    The release reproduced: --istio-version when given, else the injector config's image tag."""
+    The release reproduced: releases.release_evidence's order (--istio-version; the cluster's
+    labels and istiod's image; the values' image tag; a known sidecar template; the newest)."""
     target = cluster_target(args)
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
-    release = None
-    if args.istio_version:
-        release = parse_release(args.istio_version)
-        if release is None:
-            raise InjectError(f"--istio-version {args.istio_version!r} is not an Istio release (such as 1.30.4)")
+    if args.istio_version and parse_release(args.istio_version) is None:
+        raise InjectError(f"--istio-version {args.istio_version!r} is not an Istio release (such as 1.30.4)")
     resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
     injector = parse_injector_config(resolved.texts["config"], source=resolved.origins["config"])
     values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
-    release = release or istio_release_of(values)
-    profile = profile_for(release)
+    evidence = evidence_for(resolved, target, args.istio_version, values,
+                            injector.raw_templates.get(SIDECAR_TEMPLATE))
+    profile = profile_for(evidence.release)
     try:
         # under the release's own types, which the injection uses next anyway (mesh.json is
         # shared by all of them): the default schema is then never read
@@ -101,9 +100,11 @@ def load_settings(args):
     native = None
     if resolved.from_cluster:
         native = native_sidecars(target, profile)
+    notices = [evidence.notice(values.get("global", "tag", default="")),
+               unknown_release_notice(evidence.release)]
     return Settings(injector=injector, values=values, mesh=mesh, revision=target.revision,
-                    release=profile, native_sidecars_setting=native), resolved, \
-        unknown_release_notice(release)
+                    release=profile, native_sidecars_setting=native, evidence=evidence), resolved, \
+        [notice for notice in notices if notice]
 
 
 def _read(path: str, what: str, budget: InputBudget) -> str:
@@ -157,10 +158,10 @@ def run(argv) -> int:
     budget = InputBudget()
     inputs = [(path, _read(path, "input file", budget)) for path in paths]
 
-    settings, resolved, release_notice = load_settings(args)
+    settings, resolved, release_notices = load_settings(args)
     # Notices (where the config comes from, fields the release drops) are held back until the run
     # succeeds: a failure is its one error line and nothing else.
-    notices = [notice for notice in (resolved.notice, release_notice) if notice]
+    notices = [notice for notice in (resolved.notice, *release_notices) if notice]
 
     warnings = []
     if args.explain:

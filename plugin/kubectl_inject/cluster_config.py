@@ -43,6 +43,10 @@ class ClusterTarget:
         self.revision = revision
         self.timeout = timeout
         self._deadline = None           # time.monotonic() at which the look-up must be over
+        # What the look-up read about the control plane, for the release evidence: the injector
+        # ConfigMap's labels, and istiod's Deployment once it was asked for (None: not yet).
+        self.injector_labels: dict = {}
+        self._istiod = None
 
     def deadline(self) -> float:
         """When the cluster look-up must be over: --timeout after its first step."""
@@ -207,18 +211,37 @@ def _bounded(target: ClusterTarget, call, default):
         return default
 
 
+def _istiod_containers(target: ClusterTarget, paths: list) -> list:
+    """The containers of istiod's Deployment (istiod-REV for a revision), read once per run (the
+    release evidence and the native-sidecar setting both ask); [] when it cannot be read."""
+    if target._istiod is None:
+        def call():
+            deployment = f"istiod-{target.revision}" if target.revision else "istiod"
+            found = _session(target, paths).get(
+                f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}",
+                target.deadline())
+            spec = _field(_field(_field(found, "spec", dict), "template", dict), "spec", dict)
+            return [c for c in _field(spec, "containers", list) if isinstance(c, dict)]
+        target._istiod = _bounded(target, call, [])
+    return target._istiod
+
+
 def _istiod_env(target: ClusterTarget, paths: list, name: str):
-    def call():
-        deployment = f"istiod-{target.revision}" if target.revision else "istiod"
-        found = _session(target, paths).get(
-            f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}",
-            target.deadline())
-        for container in _field(_field(_field(found, "spec", dict), "template", dict), "spec", dict).get("containers") or []:
-            for var in (container.get("env") or []) if isinstance(container, dict) else []:
-                if isinstance(var, dict) and var.get("name") == name and isinstance(var.get("value"), str):
-                    return var["value"]
-        return None
-    return _bounded(target, call, None)
+    for container in _istiod_containers(target, paths):
+        for var in _field(container, "env", list):
+            if isinstance(var, dict) and var.get("name") == name and isinstance(var.get("value"), str):
+                return var["value"]
+    return None
+
+
+def istiod_image(target: ClusterTarget) -> str:
+    """The image of istiod's first container ("" when istiod cannot be read), within the
+    look-up's deadline: evidence of the release when the ConfigMaps' labels state none."""
+    paths = _existing(target)
+    if not paths:
+        return ""
+    containers = _within_deadline(target, lambda: _istiod_containers(target, paths))
+    return _field(containers[0], "image", str) if containers else ""
 
 
 def _all_nodes_at_least(target: ClusterTarget, paths: list, minor: int) -> bool:
@@ -271,6 +294,9 @@ def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
         raise ClusterUnreachable(
             f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"
             f"{_scheme_hint(target, paths)}") from None
+    if name == target.injector_configmap():
+        labels = _field(_field(found, "metadata", dict), "labels", dict)
+        target.injector_labels = {k: v for k, v in labels.items() if isinstance(v, str)}
     return configmap_data(found, target, name)
 
 

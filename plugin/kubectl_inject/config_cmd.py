@@ -7,11 +7,11 @@ import os
 import sys
 
 from .cluster_config import native_sidecars, read_cluster_config
-from .config_source import builtin_versions, resolve
+from .config_source import builtin_versions, evidence_for, resolve
 from .errors import InjectError
 from .argparser import ArgumentParser
 from .flags import CONFIG_ACTIONS, CONFIG_PULL_FLAGS, CONFIG_SHOW_FLAGS, add_cluster_flags, add_flags, cluster_target
-from .load_config import parse_values
+from .load_config import parse_values, sidecar_template
 from .output import signals_held, write_all_atomically, write_atomically
 from .releases import istio_release_of, profile_for
 
@@ -106,9 +106,14 @@ def _umask() -> int:
 
 def _show(args) -> int:
     files = {"config": args.injectConfigFile, "values": args.valuesFile, "mesh": args.meshConfigFile}
-    resolved = resolve(files, cluster_target(args), offline=args.offline, istio_version=args.istio_version)
+    target = cluster_target(args)
+    resolved = resolve(files, target, offline=args.offline, istio_version=args.istio_version)
+    values = parse_values(resolved.texts["values"], source=resolved.origins["values"])
+    evidence = evidence_for(resolved, target, args.istio_version, values, sidecar_template(resolved.texts["config"]))
     for piece, _, flag in PULL_FILES:
         print(f"{piece:7} {resolved.origins[piece]}")
+    print(f"release istioctl {evidence.name}, from {evidence.source}"
+          + ("" if evidence.stated else " (the configuration states no release; --istio-version chooses)"))
     print(f"built-in defaults available: {', '.join(builtin_versions())}")
     if resolved.notice:
         print(resolved.notice, file=sys.stderr)

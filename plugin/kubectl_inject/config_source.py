@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 
-from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, read_cluster_config
+from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, istiod_image, read_cluster_config
 from .errors import MiB, InjectError, read_bounded, size_text
-from .releases import default_builtin
+from .releases import default_builtin, release_evidence, template_digest
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin")
 DEFAULT_ISTIO_VERSION = default_builtin()
@@ -168,3 +168,27 @@ def _from_builtin(texts, origins, missing, version, reason) -> ConfigTexts:
               "(other sources: a cluster with Istio via --kubeconfig/--context, or "
               "--injectConfigFile/--valuesFile/--meshConfigFile)")
     return ConfigTexts(texts, origins, notice)
+
+
+def builtin_sidecar_digests() -> dict:
+    """{digest of its sidecar template: release} of every built-in config: a configuration that
+    states no release but carries one of these templates is that release's."""
+    import yaml  # lazy: only a configuration that states no release is fingerprinted
+    found = {}
+    for version in builtin_versions():
+        doc = yaml.load(builtin_texts(version)["config"], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        template = ((doc.get("templates") or {}) if isinstance(doc, dict) else {}).get("sidecar")
+        if isinstance(template, str):
+            found[template_digest(template)] = version
+    return found
+
+
+def evidence_for(resolved: ConfigTexts, target: ClusterTarget, istio_version, values, sidecar_template):
+    """The release to reproduce (releases.release_evidence) for a resolved configuration: in
+    cluster mode with the injector ConfigMap's labels and istiod's image as evidence too."""
+    cluster = resolved.from_cluster
+    return release_evidence(istio_version,
+                            labels=target.injector_labels if cluster else None,
+                            istiod_image=(lambda: istiod_image(target)) if cluster else None,
+                            values=values, sidecar_template=sidecar_template,
+                            builtin_templates=builtin_sidecar_digests)

@@ -152,6 +152,8 @@ def _show(value) -> str:
 
 def explain(text: str, settings: Settings, source: str = "-") -> str:
     lines = []
+    if settings.evidence is not None:  # which istioctl this explains, and why that one
+        lines.append(f"as istioctl {settings.evidence.name} kube-inject does; the release: from {settings.evidence.source}")
     for raw in goyaml.split_documents(text):
         obj = decode(raw)
         if obj is None:

@@ -40,7 +40,8 @@ class Settings:
 
     def __init__(self, injector: InjectorConfig, values: ValuesConfig, mesh, revision: str = "",
                  env: dict | None = None, webhook_policy: bool = False,
-                 release: ReleaseProfile | None = None, native_sidecars_setting: bool | None = None):
+                 release: ReleaseProfile | None = None, native_sidecars_setting: bool | None = None,
+                 evidence=None):
         self.injector = injector
         self.values = values
         self.mesh = mesh  # meshconfig.MeshConfig
@@ -55,6 +56,9 @@ class Settings:
         # decide as istioctl does without a cluster, from ENABLE_NATIVE_SIDECARS; cluster mode
         # passes the control plane's decision (see cluster_config.native_sidecars).
         self.native_sidecars_setting = native_sidecars_setting
+        # Where the release came from (releases.Evidence; None: not asked, as in the tests):
+        # --explain names it.
+        self.evidence = evidence
 
     @property
     def native_sidecars(self) -> bool:

@@ -80,6 +80,20 @@ def _config_from_dict(doc: dict, source: str) -> InjectorConfig:
 
 
 
+def sidecar_template(text: str) -> str | None:
+    """The raw `sidecar` template of an injector config text, read as parse_injector_config
+    reads it but not parsed (the release evidence of `config show`); None when there is none."""
+    try:
+        doc = goyaml.load(text)
+    except goyaml.YAMLError:
+        doc = None
+    if not isinstance(doc, dict) or not doc.get("templates"):
+        return text  # a bare template is the sidecar template
+    templates = doc.get("templates")
+    template = templates.get(SIDECAR_TEMPLATE) if isinstance(templates, dict) else None
+    return template if isinstance(template, str) else None
+
+
 def parse_templates(raw_templates: dict, env: dict | None = None) -> "ParsedTemplates":
     """Parse every template once (or take its trees from template_cache); a syntax error names
     the template, line and column."""

@@ -10,8 +10,10 @@ that depends on the release reads its switch here.
 
 A release with no profile (older than the first, newer than the last) is reproduced as the
 nearest known one; :func:`unknown_release_notice` gives the one line the command prints then.
-No release at all (a tag such as ``latest`` or a commit, Istio's golden configs) is the default
-profile, Istio 1.22, the lab's release, silently.
+Which release a configuration is comes from evidence, in one order (:func:`release_evidence`):
+--istio-version; the cluster's labels and istiod's image; the values' image tag; a known
+sidecar template; else the newest profile. The last two print one notice line (Evidence.notice):
+the release is never guessed silently.
 
 Where each k8s.io/api version comes from (the Go module proxy reachable here answers 403 for every
 ``istio.io/istio`` release tag, ``1.22.0``, ``v1.22.0``...; it serves three pseudo-versions, one of
@@ -221,16 +223,18 @@ def release_evidence(flag=None, labels=None, istiod_image=None, values=None, sid
     a sidecar template known to be a release's (KNOWN_SIDECAR_TEMPLATES, or a built-in config's:
     builtin_templates() gives {digest: release}, asked only then); else the newest profile.
 
-    flag must already be a release (the command line refuses others)."""
+    flag must already be a release (the command line refuses others); istiod_image may be a
+    function, called only when the labels state no release (it asks the cluster)."""
     if flag:
         return Evidence(parse_release(flag), "--istio-version", True)
     for name in RELEASE_LABELS:
         release = release_of_label(name, (labels or {}).get(name))
         if release:
             return Evidence(release, f"the injector ConfigMap's label {name}", True)
-    release = release_of_image(istiod_image)
+    image = istiod_image() if callable(istiod_image) else istiod_image
+    release = release_of_image(image)
     if release:
-        return Evidence(release, f"istiod's image {istiod_image}", True)
+        return Evidence(release, f"istiod's image {image}", True)
     release = istio_release_of(values) if values is not None else None
     if release:
         return Evidence(release, "the values' image tag (global.tag)", True)

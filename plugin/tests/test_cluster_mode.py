@@ -169,3 +169,18 @@ def test_equals_what_the_webhook_injects(k, istio_installed):
         assert _comparable(defaulted) == _comparable(live)
     finally:
         k("delete", "namespace", namespace, "--wait=false")
+
+
+def test_config_show_names_the_release_and_its_source(k, istio_installed):
+    """The hermetic cluster's injector ConfigMap states its release in the operator's label (its
+    Helm labels carry the chart's placeholder 1.0.0, which states nothing)."""
+    labels = json.loads(k("-n", ISTIO_NAMESPACE, "get", "configmap", "istio-sidecar-injector",
+                          "-o", "jsonpath={.metadata.labels}"))
+    result = subprocess.run(kubectl_inject_command() + ["config", "show", "--kubeconfig", k.kubeconfig],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    release = [line for line in result.stdout.splitlines() if line.startswith("release ")]
+    assert release == [f"release istioctl {labels['operator.istio.io/version']}, from the injector ConfigMap's "
+                       "label operator.istio.io/version"]
+    explained = inject(k, "-f", "-", "--explain")
+    assert explained.stdout.splitlines()[0].startswith(f"as istioctl {labels['operator.istio.io/version']} kube-inject")

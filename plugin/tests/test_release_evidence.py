@@ -84,3 +84,46 @@ def test_a_built_in_template_is_recognised_when_asked():
     found = releases.release_evidence(values=LATEST, sidecar_template="mine",
                                       builtin_templates=lambda: {releases.template_digest("mine"): "1.30.4"})
     assert found.name == "1.30.4" and not found.stated
+
+
+# --- end to end: the notice, and the output it announces -------------------------------------------
+
+BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kubectl_inject", "builtin", "1.30.4")
+
+
+def config_files(tmp_path, tag=None, template_suffix=""):
+    """The built-in 1.30.4 config files, with another image tag and a changed sidecar template."""
+    with open(os.path.join(BUILTIN, "template.yaml"), encoding="utf-8") as f:
+        template = yaml.safe_load(f)
+    template["templates"]["sidecar"] += template_suffix
+    with open(os.path.join(BUILTIN, "values.yaml"), encoding="utf-8") as f:
+        values = yaml.safe_load(f)
+    if tag is not None:
+        values["global"]["tag"] = tag
+    (tmp_path / "template.yaml").write_text(yaml.safe_dump(template, sort_keys=False))
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+    return ["--injectConfigFile", str(tmp_path / "template.yaml"), "--valuesFile", str(tmp_path / "values.yaml"),
+            "--meshConfigFile", os.path.join(BUILTIN, "mesh.yaml")]
+
+
+def test_a_tag_that_names_no_release_gives_the_newest_istioctl_and_one_notice(run_inject, tmp_path):
+    from inject_testkit import NGINX_POD
+    (tmp_path / "pod.yaml").write_text(NGINX_POD)
+    files = config_files(tmp_path, tag="my-build", template_suffix="\n{{- /* a private build */ -}}\n")
+    inferred = run_inject("-f", str(tmp_path / "pod.yaml"), *files)
+    newest = max(releases.PROFILES)
+    stated = run_inject("-f", str(tmp_path / "pod.yaml"), *files, "--istio-version", f"{newest[0]}.{newest[1]}")
+    assert inferred.returncode == 0 and stated.returncode == 0, inferred.stderr + stated.stderr
+    assert inferred.stdout == stated.stdout
+    assert "creationTimestamp: null" not in inferred.stdout      # what istioctl 1.22 would print
+    assert inferred.stderr.splitlines() == [
+        f"kubectl inject: the injector config names no Istio release (image tag 'my-build'); reproducing istioctl "
+        f"{newest[0]}.{newest[1]}, from the newest release profile ({newest[0]}.{newest[1]}); --istio-version chooses another"]
+    assert stated.stderr == ""
+
+
+def test_a_release_tag_gives_no_notice(run_inject, tmp_path):
+    from inject_testkit import NGINX_POD
+    (tmp_path / "pod.yaml").write_text(NGINX_POD)
+    result = run_inject("-f", str(tmp_path / "pod.yaml"), *config_files(tmp_path, template_suffix="\n"))
+    assert result.returncode == 0 and result.stderr == "", result.stderr

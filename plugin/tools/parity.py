@@ -16,7 +16,10 @@ kubeconfig). Each input file is then one of:
              that differ
 
 Corpora: `fields` (plugin/tests/data/parity: one manifest per release-dependent behaviour,
-Pod fields of newer Kubernetes releases among them), `real-world` (../shared/real-world-manifests/manifests), `samples` (every *.yaml of
+Pod fields of newer Kubernetes releases among them; run a second time as `fields-untagged`, with
+the config's image tag `my-build` and its sidecar template changed by a comment, so that the
+configuration states no release and matches no known template: kubectl inject must then
+reproduce the newest release and say so in exactly one notice line), `real-world` (../shared/real-world-manifests/manifests), `samples` (every *.yaml of
 Istio's own samples/ in the istio.io/istio source the hermetic build downloaded, next to the
 istioctl binary), `golden` (the input manifests of ../shared/istio-golden/1.22.0/inject).
 
@@ -125,6 +128,24 @@ def short(value, width: int = 100) -> str:
     return text if len(text) <= width else text[:width] + "..."
 
 
+UNTAGGED_NOTICE = "kubectl inject: the injector config names no Istio release (image tag 'my-build')"
+
+
+def untagged_config(config: dict, into: Path) -> dict:
+    """The config with an image tag that names no release and a sidecar template no release has
+    (a comment added at its end), for the `fields-untagged` corpus."""
+    import yaml  # the project's dependency; only this corpus needs it
+    values = json.loads(config["values"].read_text()) if config["values"].read_text().lstrip().startswith("{") \
+        else yaml.safe_load(config["values"].read_text())
+    values.setdefault("global", {})["tag"] = "my-build"
+    template = yaml.safe_load(config["template"].read_text())
+    template["templates"]["sidecar"] += "\n{{- /* a private build's template */ -}}\n"
+    out = {"template": into / "template.yaml", "values": into / "values.yaml", "mesh": config["mesh"]}
+    out["template"].write_text(yaml.safe_dump(template, sort_keys=False))
+    out["values"].write_text(json.dumps(values))
+    return out
+
+
 def compare(corpus: str, path: Path, native: str, istioctl: Path, config: dict, limit: int) -> Outcome:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(),
            "KUBECONFIG": "/nonexistent", "ENABLE_NATIVE_SIDECARS": native}
@@ -133,6 +154,11 @@ def compare(corpus: str, path: Path, native: str, istioctl: Path, config: dict, 
     theirs = run([str(istioctl), "kube-inject", "-r", "default", *files], env)
     ours = run([str(KUBECTL_INJECT), *files], env)
     name = str(path.relative_to(path.parents[1])) if corpus == "samples" else path.name
+    if corpus == "fields-untagged" and ours.code == 0:
+        notices = [ln for ln in ours.stderr.splitlines() if ln.startswith(UNTAGGED_NOTICE)]
+        if len(notices) != 1:
+            return Outcome(corpus, name, native, "differ", [f"kubectl inject printed {len(notices)} release "
+                                                            f"notices, not one: {ours.stderr.strip()!r}"])
     if theirs.code == 0 and ours.code == 0 and theirs.stdout == ours.stdout:
         return Outcome(corpus, name, native, "equal")
     if theirs.code != 0 and ours.code != 0:
@@ -170,16 +196,22 @@ def main(argv=None) -> int:
 
     version = run([str(args.istioctl), "version", "--remote=false"], dict(os.environ))
     print(f"parity: kubectl inject vs {last_line(version.stdout)} (istioctl), config builtin/{args.release}")
+    scratch = tempfile.TemporaryDirectory(prefix="parity-")
+    configs = {"": config, "fields-untagged": untagged_config(config, Path(scratch.name))}
     jobs = []
     for corpus in args.corpus.split(","):
         files = corpus_files(corpus, args.istioctl)
         if not files:
             print(f"parity: corpus {corpus}: no files here (skipped)")
         jobs += [(corpus, f, n) for n in args.native.split(",") for f in files]
+        if corpus == "fields":
+            jobs += [("fields-untagged", f, n) for n in args.native.split(",") for f in files]
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        outcomes = list(pool.map(lambda j: compare(*j, args.istioctl, config, args.show), jobs))
+        outcomes = list(pool.map(lambda j: compare(*j, args.istioctl, configs.get(j[0], config), args.show),
+                                 jobs))
+    scratch.cleanup()
 
     for o in outcomes:
         if o.verdict == "differ":
