@@ -40,7 +40,10 @@ def test_every_release_dependent_behaviour_matches_istioctl(tmp_path):
     differ = [o for o in outcomes if o["verdict"] == "differ"]
     assert proc.returncode == 0 and not differ, proc.stdout[-3000:]
     files = len(os.listdir(os.path.join(ROOT, "plugin", "tests", "data", "parity")))
-    assert len(outcomes) == 2 * files          # each file with native sidecars off and on
+    # each file with native sidecars off and on, with the release's config and with one that
+    # states no release (fields-untagged: the newest release inferred, one notice: parity.py)
+    assert len(outcomes) == 2 * 2 * files
+    assert {o["corpus"] for o in outcomes} == {"fields", "fields-untagged"}
     # the invalid proxy.istio.io/config annotation fails in both, the rest is byte-identical
     assert {o["file"] for o in outcomes if o["verdict"] == "both-fail"} == \
         {"pod-invalid-proxy-config-not-injected.yaml"}
