@@ -81,28 +81,28 @@ def decode_input(data, what: str) -> str:
 
 
 def read_file(path: str, what: str, budget: InputBudget | None = None) -> str:
-    budget = budget or InputBudget()
-    name = f"{what} {path!r}"
-    try:
+    def read(budget, name):
         with open(path, "rb", buffering=0) as handle:
-            data = read_bounded(handle, budget.left, name)
-    except OSError as err:
-        raise InjectError(f"cannot read {name}: {err.strerror or err}") from None
-    except InjectError as err:
-        raise _over_budget(err, budget, name) from None
-    budget.take(data)
-    return decode_input(data, name)
+            return read_bounded(handle, budget.left, name)
+    return _read_input(read, f"{what} {path!r}", budget)
 
 
 def read_stdin(budget: InputBudget | None = None) -> str:
     """-f -: standard input's bytes (never the locale's decoding of them)."""
-    budget = budget or InputBudget()
     name = "standard input (-f -)"
     stream = sys.stdin
     if stream is None:  # fd 0 was closed when the process started
         raise InjectError(f"cannot read {name}: it is closed")
+    return _read_input(lambda budget, name: read_bounded(getattr(stream, "buffer", None) or _TextAsBytes(stream),
+                                                         budget.left, name), name, budget)
+
+
+def _read_input(read, name: str, budget: InputBudget | None) -> str:
+    """read(budget, name)'s bytes within the inputs' budget, decoded as kubectl decodes them; a
+    read error or the cap is one InjectError naming the input."""
+    budget = budget or InputBudget()
     try:
-        data = read_bounded(getattr(stream, "buffer", None) or _TextAsBytes(stream), budget.left, name)
+        data = read(budget, name)
     except OSError as err:
         raise InjectError(f"cannot read {name}: {err.strerror or err}") from None
     except InjectError as err:
