@@ -385,12 +385,19 @@ def test_the_csv_and_json_reports_can_be_written():
     json.loads(reports.to_json(_grades(), "applied", 1.0))
 
 
-def test_a_report_is_written_through_a_fifo(tmp_path):
-    fifo = tmp_path / "grades.csv"
+def _fifo_read_in_background(fifo):
+    """Makes the FIFO and starts a thread reading it whole: (what it read, as a one-item list once
+    done; the thread)."""
     os.mkfifo(fifo)
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
     reader.start()
+    return got, reader
+
+
+def test_a_report_is_written_through_a_fifo(tmp_path):
+    fifo = tmp_path / "grades.csv"
+    got, reader = _fifo_read_in_background(fifo)
     reports.write(fifo, "student,total\n")
     reader.join(10)
     assert got == ["student,total\n"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -440,10 +447,7 @@ def test_a_report_replaces_a_regular_file_atomically(tmp_path):
 
 def test_reports_to_a_fifo_and_stdout_from_the_command(tmp_path):
     fifo = tmp_path / "junit.xml"
-    os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
-    reader.start()
+    got, reader = _fifo_read_in_background(fifo)
     proc = lab_grade("--kubeconfig", str(tmp_path / "missing.yaml"), timeout=60)   # exit 2, nothing written
     assert proc.returncode == 2
     with FakeApi() as api:
