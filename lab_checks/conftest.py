@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -278,9 +279,15 @@ def istio(lab, lab_cluster) -> dict:
     Installed by lab_cluster on the kind cluster (make cluster-up); required on an existing one.
     Returns {values, templates, mesh, injector_config, istiod, istiod_image}.
     """
-    dep = lab.get_json("deployment", "istiod", "-n", lab.istio_namespace)
+    lab.revision, why = _revision(lab)
+    lab_cluster["istio_revision"] = f"{lab.revision or 'default'} ({why})"   # for the report
+    istiod = f"istiod-{lab.revision}" if lab.revision else "istiod"
+    injector = f"istio-sidecar-injector-{lab.revision}" if lab.revision else "istio-sidecar-injector"
+    mesh = f"istio-{lab.revision}" if lab.revision else "istio"
+    dep = lab.get_json("deployment", istiod, "-n", lab.istio_namespace)
     if dep is None:
-        raise SetupFailed(f"Istio is not installed: no Deployment istiod in {lab.istio_namespace}"
+        raise SetupFailed(f"Istio is not installed: no Deployment {istiod} in {lab.istio_namespace}"
+                          + (f" (revision {lab.revision}: {why})" if lab.revision else "")
                           + (" (make istio-up)" if lab_cluster["mode"] == "kind" else ""))
     # Installed is what the lab needs up to the Apply step (kubectl inject reads ConfigMaps). An istiod
     # that is not Ready is not a set-up error but the lab's problem: the Ready step diagnoses it. Only a
@@ -288,15 +295,43 @@ def istio(lab, lab_cluster) -> dict:
     wanted = dep.get("spec", {}).get("replicas", 1)
     ready, state, waited = wait_for("istiod to be Ready", lambda: (*istiod_status(lab), False),
                                     timeout=60 if wanted else 0, progress=lab.progress, interval=3)
-    cm = lab.get_json("configmap", "istio-sidecar-injector", "-n", lab.istio_namespace)
-    mesh_cm = lab.get_json("configmap", "istio", "-n", lab.istio_namespace)
+    cm = lab.get_json("configmap", injector, "-n", lab.istio_namespace)
+    mesh_cm = lab.get_json("configmap", mesh, "-n", lab.istio_namespace)
     if cm is None or mesh_cm is None:
         raise SetupFailed(f"injector ConfigMaps missing in {lab.istio_namespace}: "
-                          f"istio-sidecar-injector {'ok' if cm else 'missing'}, istio {'ok' if mesh_cm else 'missing'}")
+                          f"{injector} {'ok' if cm else 'missing'}, {mesh} {'ok' if mesh_cm else 'missing'}")
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     lab_cluster["istiod_image"] = image   # for the report
     lab.log.clear()
     return {**istio_config(cm, mesh_cm), "istiod": state, "istiod_image": image}
+
+
+REVISION_LINE = re.compile(r"revision ([^\s,]+)(?:, from | )(.*)")
+
+
+def _revision(lab: Lab) -> tuple[str, str]:
+    """(revision, why) of the control plane the lab's `kubectl inject -f nginx-pod.yaml` reads
+    ("" the unrevisioned one): the plugin's own answer (`kubectl inject config show`), so that the
+    expectations use the configuration Transform used whatever the release does with the default
+    revision tag. The lab namespace's istio.io/rev label (a revision or a tag: which webhook would
+    inject there) is named beside it; kubectl inject, as istioctl kube-inject, does not read it."""
+    res = lab.run("kubectl", "inject", "config", "show")
+    if not res.ok:
+        raise SetupFailed(f"kubectl inject config show failed: {last_line(res.stderr)}")
+    match = next((REVISION_LINE.match(line) for line in res.stdout.splitlines() if line.startswith("revision ")), None)
+    revision, why = (match.group(1), match.group(2).strip("()")) if match else ("default", "no revision line")
+    try:
+        ns = lab.get_json("namespace", lab.namespace, check_api=False) or {}
+        label = ((ns.get("metadata") or {}).get("labels") or {}).get("istio.io/rev")
+        tag = label and lab.get_json("mutatingwebhookconfiguration", f"istio-revision-tag-{label}", check_api=False)
+    except StepFailed:   # a name only, for the report: not readable is not a set-up failure
+        label = tag = None
+    if label:
+        tagged = ((tag or {}).get("metadata") or {}).get("labels", {}).get("istio.io/rev") if tag else None
+        why += (f"; namespace {lab.namespace} is labelled istio.io/rev={label}"
+                + (f" (a tag: revision {tagged})" if tagged else "")
+                + " (the webhook's choice; kubectl inject does not read it)")
+    return ("" if revision == "default" else revision), why
 
 
 @pytest.fixture(scope="session")

@@ -59,13 +59,15 @@ def proxy_image(values: dict) -> str:
     return f"{g.get('hub')}/{image}:{tag}{'-' + variant if variant and variant != 'default' else ''}"
 
 
-def istiod_readiness(deployment: dict | None, pods: list[dict], namespace: str) -> tuple[bool, str]:
-    """(ready, description) of istiod from its Deployment (and its Pods, when the caller read them)."""
+def istiod_readiness(deployment: dict | None, pods: list[dict], namespace: str,
+                     name: str = "istiod") -> tuple[bool, str]:
+    """(ready, description) of istiod (istiod-REV for a revision) from its Deployment (and its
+    Pods, when the caller read them)."""
     if deployment is None:
-        return False, f"no Deployment istiod in namespace {namespace} (Istio not installed?)"
+        return False, f"no Deployment {name} in namespace {namespace} (Istio not installed?)"
     spec = deployment.get("spec", {}).get("replicas", 1)
     ready = deployment.get("status", {}).get("readyReplicas", 0) or 0
-    text = f"istiod {ready}/{spec} replicas ready"
+    text = f"{name} {ready}/{spec} replicas ready"
     if spec == 0:
         text += " (scaled to zero)"
     for p in pods:

@@ -78,8 +78,11 @@ def cluster_section(report_path: Path) -> tuple[str, list[dict]] | None:
     if not verdicts:
         return None
     c = report.get("cluster") or {}
+    revision = c.get("istio_revision") or ""
     heading = (f"cluster {c.get('name', '?')} (Kubernetes {c.get('server_version', '?')}, istiod "
-               f"{c.get('istiod_image', '?')}), make verify-lab of {report.get('started', '?')}, "
+               f"{c.get('istiod_image', '?')}"
+               + (f", Istio revision {revision.split(' (')[0]}" if revision and not revision.startswith("default") else "")
+               + f"), make verify-lab of {report.get('started', '?')}, "
                f"result {report.get('result')}")
     return heading, verdicts
 

@@ -430,8 +430,11 @@ def pytest_sessionfinish(session, exitstatus):
         run.report_path = path
         # Next to the JSON report: the section a course author pastes into their changelog.
         c = run.cluster or {}
+        revision = c.get("istio_revision") or ""
         heading = (f"cluster {c.get('name', '?')} (Kubernetes {c.get('server_version', '?')}, istiod "
-                   f"{c.get('istiod_image', '?')}), make verify-lab of {report['started']}, result {report['result']}")
+                   f"{c.get('istiod_image', '?')}"
+                   + (f", Istio revision {revision.split(' (')[0]}" if revision and not revision.startswith("default") else "")
+                   + f"), make verify-lab of {report['started']}, result {report['result']}")
         run.drift_path = path.with_name("lab-drift.md")
         run.drift_path.write_text(markdown([(heading, verdicts)]))
     # Exit 0 only when every step passed: a step that did not run is not a working lab.
@@ -465,7 +468,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if run.cluster:
         info = run.cluster
         tr.write_line(f"cluster: {info['name']} ({info['mode']}, Kubernetes {info.get('server_version')}); "
-                      f"istiod: {info.get('istiod_image', '?')}; namespace: {config.getoption('lab_namespace')}")
+                      f"istiod: {info.get('istiod_image', '?')}; namespace: {config.getoption('lab_namespace')}"
+                      + (f"; Istio revision {info['istio_revision']}" if info.get("istio_revision") else ""))
     rows = [(f"{r.number} {r.title}", r.outcome.upper() if r.outcome != "not run" else "not run",
              f"{r.seconds:.1f}", r.reason) for r in run.results.values()]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(("step", "result", "seconds"))]

@@ -101,6 +101,9 @@ class Lab:
     namespace: str
     istio_namespace: str
     path: str
+    # The Istio control plane the lab's `kubectl inject` reads ("" the unrevisioned one; conftest's
+    # istio fixture asks the plugin: kubectl inject config show)
+    revision: str = ""
     node_container: str | None = None   # kind node (docker container) when the cluster is kind
     progress: Progress = field(default_factory=Progress)
     log: list = field(default_factory=list)
@@ -197,11 +200,13 @@ def pod_events(lab: Lab, name: str, limit: int = 12) -> list[dict]:
 
 
 def istiod_status(lab: Lab) -> tuple[bool, str]:
-    """(ready, description) of istiod, from its Deployment and Pods."""
+    """(ready, description) of istiod (istiod-REV for the lab's revision), from its Deployment and Pods."""
     ns = lab.istio_namespace
-    dep = lab.get_json("deployment", "istiod", "-n", ns)
-    pods = (lab.get_json("pods", "-n", ns, "-l", "app=istiod") or {}).get("items", []) if dep else []
-    return istiod_readiness(dep, pods, ns)
+    name = f"istiod-{lab.revision}" if lab.revision else "istiod"
+    selector = f"app=istiod,istio.io/rev={lab.revision}" if lab.revision else "app=istiod"
+    dep = lab.get_json("deployment", name, "-n", ns)
+    pods = (lab.get_json("pods", "-n", ns, "-l", selector) or {}).get("items", []) if dep else []
+    return istiod_readiness(dep, pods, ns, name)
 
 
 def diagnose_pod(lab: Lab, name: str, waited: float, want: str) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -24,12 +25,31 @@ class AccessError(RuntimeError):
     """Set-up failed; one line for the user."""
 
 
-def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHIPPED_ISTIO_NAMESPACE) -> str:
-    """rbac.yaml for a student namespace: the shipped file itself for `default`, else re-namespaced."""
+# A revision names objects (istiod-REV): a DNS label.
+REVISION_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
+
+
+def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHIPPED_ISTIO_NAMESPACE,
+                  revisions: tuple = ()) -> str:
+    """rbac.yaml for a student namespace: the shipped file itself for `default`, else re-namespaced.
+
+    revisions (lab-grade rbac --revision REV, repeatable; `default` is the unrevisioned control
+    plane, always granted): each adds, by name, get/watch on istio-sidecar-injector-REV, istio-REV
+    and istiod-REV, and the set gains get on the one MutatingWebhookConfiguration
+    istio-revision-tag-default (which revision the default tag points at). RBAC cannot grant
+    "every revision's ConfigMaps" without granting every ConfigMap of Istio's namespace, so the
+    instructor names the revisions; nothing else is widened."""
+    for revision in revisions:
+        if not REVISION_PATTERN.fullmatch(revision):
+            raise AccessError(f"--revision {revision!r} is not a revision name (lowercase letters, digits and '-')")
+    named = list(dict.fromkeys(r for r in revisions if r != "default"))
     text = RBAC_FILE.read_text()
-    if namespace == SHIPPED_NAMESPACE and istio_namespace == SHIPPED_ISTIO_NAMESPACE:
+    if namespace == SHIPPED_NAMESPACE and istio_namespace == SHIPPED_ISTIO_NAMESPACE and not revisions:
         return text
     docs = [d for d in yaml.safe_load_all(text) if d]
+    if revisions:
+        _grant_revisions(docs, named)
     for doc in docs:
         meta = doc["metadata"]
         if "namespace" not in meta:                        # cluster-scoped
@@ -43,8 +63,25 @@ def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHI
             meta["namespace"] = namespace
         for subject in doc.get("subjects", []):
             subject["namespace"] = namespace
-    header = f"# lab-grade RBAC for namespace {namespace} (Istio in {istio_namespace}); see {RBAC_FILE.name}\n"
+    control_planes = ", ".join(["the unrevisioned control plane"] + [f"revision {r}" for r in named])
+    header = (f"# lab-grade RBAC for namespace {namespace} (Istio in {istio_namespace}"
+              + (f"; {control_planes}, the default revision tag" if revisions else "")
+              + f"); see {RBAC_FILE.name}\n")
     return header + yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def _grant_revisions(docs: list, revisions: list) -> None:
+    """The Role in Istio's namespace names each revision's objects; the ClusterRole reads the
+    default revision tag."""
+    for doc in docs:
+        if doc["kind"] == "Role" and doc["metadata"]["namespace"] == SHIPPED_ISTIO_NAMESPACE:
+            for rule in doc["rules"]:   # the shipped names: the unrevisioned control plane's
+                shipped = list(rule["resourceNames"])
+                rule["resourceNames"] = shipped + [f"{name}-{r}" for r in revisions for name in shipped]
+        elif doc["kind"] == "ClusterRole":
+            doc["rules"].append({"apiGroups": ["admissionregistration.k8s.io"],
+                                 "resources": ["mutatingwebhookconfigurations"],
+                                 "resourceNames": [DEFAULT_TAG_WEBHOOK], "verbs": ["get"]})
 
 
 def grader_kubeconfig(admin_kubeconfig: str | None, context: str | None, namespace: str,

@@ -2,7 +2,7 @@
 
   lab-grade --roster class.yaml [--checkpoint applied|finished] [--jobs 8] [--budget 30] [reports]
   lab-grade --kubeconfig F [--context C] [--namespace N] [--student ID]      (one target)
-  lab-grade rbac [--namespace N]            print the RBAC to apply to a student's cluster
+  lab-grade rbac [--namespace N] [--revision REV]   print the RBAC to apply to a student's cluster
   lab-grade kubeconfig [--kubeconfig ADMIN] [--context C] [--namespace N] -o FILE
 
 Exit codes: 0 when the class was graded (whatever the points), 2 for unusable input (one line on
@@ -87,6 +87,9 @@ def rbac_parser() -> argparse.ArgumentParser:
                 "with `lab-grade rbac --namespace NS | kubectl apply -f -`.")
     p.add_argument("--namespace", default="default", help="the student's namespace (default: default)")
     p.add_argument("--istio-namespace", default="istio-system")
+    p.add_argument("--revision", action="append", default=[], metavar="REV",
+                   help="also grant reading the control plane REV (istio-sidecar-injector-REV, istio-REV, "
+                        "istiod-REV) and the default revision tag; repeatable (default: the unrevisioned one only)")
     return p
 
 
@@ -173,7 +176,7 @@ def _report_path_problem(path: str) -> str | None:
 
 def run_rbac(argv: list[str]) -> int:
     args = rbac_parser().parse_args(argv)
-    sys.stdout.write(rbac_manifest(args.namespace, args.istio_namespace))
+    sys.stdout.write(rbac_manifest(args.namespace, args.istio_namespace, tuple(args.revision)))
     return 0
 
 

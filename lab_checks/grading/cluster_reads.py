@@ -24,6 +24,11 @@ from lab_checks.grading.roster import Target
 INJECTOR_CONFIGMAP = "istio-sidecar-injector"
 MESH_CONFIGMAP = "istio"
 ISTIOD = "istiod"
+# Revision-based installs (issue 24): a control plane REV has istio-sidecar-injector-REV, istio-REV
+# and istiod-REV; the default revision tag is this MutatingWebhookConfiguration, whose
+# istio.io/rev label names the revision (istioctl's and Istio's default-revision watcher's).
+REVISION_LABEL = "istio.io/rev"
+DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
 # The largest API answer read (bytes, after decompression). etcd keeps objects under 1.5 MiB and a
 # ConfigMap under 1 MiB; the largest read here, the injector ConfigMap, is about 100 KB as JSON.
 RESPONSE_LIMIT = 4 << 20
@@ -67,6 +72,14 @@ class Snapshot:
     processes: ProcessList | None = None
     submission: object | None = None   # submissions.Submission, when the class's files are graded
     denied: dict[str, str] = field(default_factory=dict)   # what -> the API server's refusal
+    # The control plane graded against: "" the unrevisioned one; why (control_plane()).
+    revision: str = ""
+    revision_source: str = ""
+
+    def names(self) -> tuple[str, str, str]:
+        """The injector ConfigMap, the mesh ConfigMap and istiod's Deployment of the revision."""
+        suffix = f"-{self.revision}" if self.revision else ""
+        return INJECTOR_CONFIGMAP + suffix, MESH_CONFIGMAP + suffix, ISTIOD + suffix
 
 
 class Connection:
@@ -162,19 +175,30 @@ class Connection:
 
 
 def read_snapshot(conn: Connection, istio_namespace: str) -> Snapshot:
-    """Everything the rubric scores except the sidecar's processes (see read_processes)."""
+    """Everything the rubric scores except the sidecar's processes (see read_processes): the Pod
+    and its events first, then the control plane the Pod belongs to (control_plane)."""
     snap = Snapshot(namespace=conn.namespace, istio_namespace=istio_namespace)
     ns, ins = conn.namespace, istio_namespace
-    reads = [
-        ("injector_configmap", f"/api/v1/namespaces/{ins}/configmaps/{INJECTOR_CONFIGMAP}", None,
-         f"ConfigMap {ins}/{INJECTOR_CONFIGMAP}"),
-        ("mesh_configmap", f"/api/v1/namespaces/{ins}/configmaps/{MESH_CONFIGMAP}", None,
-         f"ConfigMap {ins}/{MESH_CONFIGMAP}"),
-        ("istiod", f"/apis/apps/v1/namespaces/{ins}/deployments/{ISTIOD}", None, f"Deployment {ins}/{ISTIOD}"),
+    _read_into(conn, snap, [
         ("pod", f"/api/v1/namespaces/{ns}/pods/{POD}", None, f"Pod {ns}/{POD}"),
         ("events", f"/api/v1/namespaces/{ns}/events",
          [("fieldSelector", f"involvedObject.kind=Pod,involvedObject.name={POD}")], f"events in {ns}"),
-    ]
+    ])
+    snap.revision, snap.revision_source = control_plane(conn, snap.pod)
+    injector, mesh, istiod = snap.names()
+    _read_into(conn, snap, [
+        ("injector_configmap", f"/api/v1/namespaces/{ins}/configmaps/{injector}", None, f"ConfigMap {ins}/{injector}"),
+        ("mesh_configmap", f"/api/v1/namespaces/{ins}/configmaps/{mesh}", None, f"ConfigMap {ins}/{mesh}"),
+        ("istiod", f"/apis/apps/v1/namespaces/{ins}/deployments/{istiod}", None, f"Deployment {ins}/{istiod}"),
+    ])
+    if snap.revision:   # the RBAC names each revision's objects: say which command grants them
+        for attr in ("injector_configmap", "mesh_configmap", "istiod"):
+            if attr in snap.denied:
+                snap.denied[attr] += f" (lab-grade rbac --revision {snap.revision})"
+    return snap
+
+
+def _read_into(conn: Connection, snap: Snapshot, reads: list) -> None:
     for attr, path, query, what in reads:
         try:
             value = conn.get(path, what, query)
@@ -182,7 +206,46 @@ def read_snapshot(conn: Connection, istio_namespace: str) -> Snapshot:
             snap.denied[attr] = str(exc)
             continue
         setattr(snap, attr, (value or {}).get("items", []) if attr == "events" else value)
-    return snap
+
+
+# A revision names objects (istiod-REV): a DNS label. Anything else (an odd answer) is not one.
+_REVISION = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _revision(value) -> str | None:
+    """A revision label's value as a revision ("" for `default`); None when it is none."""
+    if not isinstance(value, str) or not _REVISION.fullmatch(value):
+        return None
+    return "" if value == "default" else value
+
+
+def control_plane(conn: Connection, pod: dict | None) -> tuple[str, str]:
+    """(revision, why) of the control plane a student's work belongs to: the Pod's istio.io/rev
+    annotation (the injector writes it, `default` for the unrevisioned control plane), else its
+    istio.io/rev label (which webhook injects a Pod; may name a tag), else the
+    revision the default tag points at (one GET by name; absent or not readable: none), else the
+    unrevisioned one. "" is the unrevisioned control plane."""
+    metadata = pod.get("metadata") if isinstance(pod, dict) else None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    for kind in ("annotations", "labels"):
+        found = metadata.get(kind)
+        value = found.get(REVISION_LABEL) if isinstance(found, dict) else None
+        revision = _revision(value)
+        if revision is not None:
+            return revision, f"the Pod's {kind[:-1]} {REVISION_LABEL}={value}"
+    try:
+        tag = conn.get(f"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{DEFAULT_TAG_WEBHOOK}",
+                       f"MutatingWebhookConfiguration {DEFAULT_TAG_WEBHOOK}")
+    except PermissionError:
+        return "", "no revision on the Pod; the default revision tag not readable (lab-grade rbac --revision grants it)"
+    if tag is None:
+        return "", "no revision on the Pod and no default revision tag"
+    metadata = tag.get("metadata")
+    labels = (metadata.get("labels") if isinstance(metadata, dict) else None) or {}
+    revision = _revision(labels.get(REVISION_LABEL) if isinstance(labels, dict) else None)
+    if not revision:
+        return "", "no revision on the Pod; the default revision tag names the unrevisioned control plane"
+    return revision, f"the default revision tag ({REVISION_LABEL}={revision})"
 
 
 def read_processes(conn: Connection, kubectl: str) -> ProcessList:

@@ -20,7 +20,7 @@ from lab_checks.expectations import (check_sidecar, has_sidecar, injection_by_ha
 from lab_checks.pod_status import pod_is_ready, ready_count, stuck_reason, unpullable_images
 from lab_checks.steps import POD
 
-from lab_checks.grading.cluster_reads import INJECTOR_CONFIGMAP, MESH_CONFIGMAP, Snapshot
+from lab_checks.grading.cluster_reads import Snapshot
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,16 @@ def istio_ready(snap: Snapshot) -> Outcome:
     for attr in ("injector_configmap", "mesh_configmap", "istiod"):
         if attr in snap.denied:
             return _fail(snap.denied[attr])
-    missing = [name for name, cm in ((INJECTOR_CONFIGMAP, snap.injector_configmap), (MESH_CONFIGMAP, snap.mesh_configmap))
+    injector, mesh, istiod = snap.names()
+    which = f" (revision {snap.revision}, from {snap.revision_source})" if snap.revision else ""
+    missing = [name for name, cm in ((injector, snap.injector_configmap), (mesh, snap.mesh_configmap))
                if cm is None]
     if missing:
-        return _fail(f"Istio is not installed: no ConfigMap {' and no '.join(missing)} in {snap.istio_namespace}")
-    ready, text = istiod_readiness(snap.istiod, [], snap.istio_namespace)
-    return PASS if ready else _fail(text)
+        return _fail(f"Istio is not installed: no ConfigMap {' and no '.join(missing)} in {snap.istio_namespace}{which}")
+    ready, text = istiod_readiness(snap.istiod, [], snap.istio_namespace, istiod)
+    if not ready:
+        return _fail(text + which)
+    return Outcome(True, note=f"control plane revision {snap.revision}, from {snap.revision_source}" if which else "")
 
 
 def pod_running(snap: Snapshot) -> Outcome:

@@ -23,6 +23,13 @@ from .errors import InjectError
 from .releases import ReleaseProfile
 
 DEFAULT_NAMESPACE = "istio-system"
+# The default revision tag: `istioctl tag set default --revision REV` makes this
+# MutatingWebhookConfiguration, labelled istio.io/rev=REV (istio.io/tag=default); istioctl 1.28+
+# kube-inject without -r injects with REV's config (pkg/revisions/default_watcher.go watches it
+# by this name). "default" as a revision is the unrevisioned control plane.
+DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
+REVISION_LABEL = "istio.io/rev"
+DEFAULT_REVISION = "default"
 
 
 def _api():
@@ -36,12 +43,26 @@ class ClusterTarget:
     """The cluster and control plane the cluster flags name."""
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None,
-                 namespace: str = DEFAULT_NAMESPACE, revision: str = "", timeout: float = 10.0):
+                 namespace: str = DEFAULT_NAMESPACE, revision: str = "", timeout: float = 10.0,
+                 revision_flag: str | None = None):
         self.kubeconfig = kubeconfig    # --kubeconfig
         self.context = context          # --context
         self.namespace = namespace      # -i/--istioNamespace
-        self.revision = revision
+        self.revision = revision        # "" for the unrevisioned control plane ("default")
         self.timeout = timeout
+        # -r/--revision as given ("" when not; None: not known, read from `revision`). Without it
+        # a release that resolves the default revision asks the cluster (read_cluster_config).
+        given = revision if revision_flag is None else revision_flag
+        self.revision_given = bool(given)
+        self.revision_source = (f"-r/--revision {given}" if given else
+                                "no -r/--revision; the default revision tag not looked up")
+        # The revision the default tag points at: None before the look-up or when there is no
+        # tag (or it could not be read); "" for the unrevisioned control plane.
+        self.default_tag = None
+        self.from_default_tag = False   # revision is the default tag's (set by the look-up)
+        # Set by the caller that can tell the release from what is read (config_source): the next
+        # read_cluster_config looks up the default revision tag first (once).
+        self.look_up_default_tag = False
         self._deadline = None           # time.monotonic() at which the look-up must be over
         # What the look-up read about the control plane, for the release evidence: the injector
         # ConfigMap's labels, and istiod's Deployment once it was asked for (None: not yet).
@@ -59,6 +80,19 @@ class ClusterTarget:
     def explicit(self) -> bool:
         """Did the user point at a cluster themselves (so a failure is an error, not a fallback)?"""
         return bool(self.kubeconfig or self.context)
+
+    @property
+    def revision_name(self) -> str:
+        return self.revision or DEFAULT_REVISION
+
+    def use_revision(self, revision: str, source: str, from_tag: bool = False) -> None:
+        """Read the control plane `revision` from now on ("" or "default": the unrevisioned one);
+        what was read about another (istiod's Deployment) is forgotten."""
+        revision = "" if revision == DEFAULT_REVISION else revision
+        if revision != self.revision:
+            self._istiod = None
+            self.injector_labels = {}
+        self.revision, self.revision_source, self.from_default_tag = revision, source, from_tag
 
     def injector_configmap(self) -> str:
         return f"istio-sidecar-injector-{self.revision}" if self.revision else "istio-sidecar-injector"
@@ -147,16 +181,25 @@ def _within_deadline(target: ClusterTarget, call):
 
 
 def read_cluster_config(target: ClusterTarget) -> dict:
-    """{'config': ..., 'values': ..., 'mesh': ...} texts from the cluster's ConfigMaps."""
+    """{'config': ..., 'values': ..., 'mesh': ...} texts from the cluster's ConfigMaps.
+
+    With target.look_up_default_tag (and no -r/--revision), first the default revision tag, as
+    istioctl 1.28+ does (one more GET within the same deadline): the ConfigMaps read are then those of the
+    revision it points at (the caller decides, once the release is known, whether that release
+    follows the tag: config_source.follow_release)."""
     paths = _existing(target)
     if not paths:
         raise NoKubeconfig(
             "no injector configuration: no kubeconfig found (" + ", ".join(kubeconfig_paths(target)) + "); "
             "provide config in one of three ways: a cluster with Istio (--kubeconfig/--context or KUBECONFIG), "
             "files (--injectConfigFile, --valuesFile, --meshConfigFile), or the built-in default (--offline)")
-    injector, mesh = _within_deadline(target, lambda: (
-        _read_configmap(target, paths, target.injector_configmap()),
-        _read_configmap(target, paths, target.mesh_configmap())))
+    def read():
+        if target.look_up_default_tag:
+            target.look_up_default_tag = False
+            _follow_default_tag(target, paths)
+        return (_read_configmap(target, paths, target.injector_configmap()),
+                _read_configmap(target, paths, target.mesh_configmap()))
+    injector, mesh = _within_deadline(target, read)
     texts = {}
     for key, source, name in (("config", injector, target.injector_configmap()),
                               ("values", injector, target.injector_configmap()),
@@ -165,6 +208,46 @@ def read_cluster_config(target: ClusterTarget) -> dict:
             raise InjectError(f"ConfigMap {name!r} in namespace {target.namespace!r} has no key {key!r}")
         texts[key] = source[key]
     return texts
+
+
+def _follow_default_tag(target: ClusterTarget, paths: list) -> None:
+    """Point the target at the revision the default tag names (istioctl's RevisionOrDefault: the
+    istio.io/rev label of MutatingWebhookConfiguration istio-revision-tag-default; none, or no
+    label: "default"). One GET by name, read-only. A tag that cannot be read (RBAC, an odd answer)
+    counts as none, with the reason in revision_source: istioctl's watcher would wait for ever."""
+    if target.revision_given:
+        return
+    api = _api()
+    where = f"MutatingWebhookConfiguration {DEFAULT_TAG_WEBHOOK}"
+    try:
+        found = _session(target, paths).get(
+            f"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{DEFAULT_TAG_WEBHOOK}",
+            target.deadline())
+    except api.ResponseError as err:  # too large, not JSON: a tag we cannot read
+        target.revision_source = f"no -r/--revision; the default revision tag could not be read ({err})"
+        return
+    except (InjectError, api.LookupTimeout):  # the kubeconfig, its credentials; the deadline
+        raise
+    except TimeoutError:
+        raise api.LookupTimeout("the look-up's deadline (--timeout) has passed") from None
+    except api.ApiError as err:
+        why = (f"no default revision tag ({where} not found)" if err.status == 404 else
+               f"the default revision tag could not be read ({where}: {err.status} {err.reason})")
+        target.revision_source = f"no -r/--revision; {why}"
+        return
+    except Exception as err:  # noqa: BLE001 - connection trouble: the ConfigMap read next reports it
+        target.revision_source = ("no -r/--revision; the default revision tag could not be read ("
+                                  + " ".join(str(err).split())[:200] + ")")
+        return
+    labels = _field(_field(found, "metadata", dict), "labels", dict)
+    revision = labels.get(REVISION_LABEL)
+    if not isinstance(revision, str) or not revision:
+        target.default_tag = ""
+        target.revision_source = f"no -r/--revision; the default revision tag ({where}) names no {REVISION_LABEL}"
+        return
+    target.default_tag = "" if revision == DEFAULT_REVISION else revision
+    target.use_revision(revision, f"no -r/--revision; the default revision tag ({where}, label "
+                                  f"{REVISION_LABEL}={revision})", from_tag=revision != DEFAULT_REVISION)
 
 
 def _session(target: ClusterTarget, paths: list) -> "kubeapi.Session":

@@ -7,7 +7,7 @@ import os
 import sys
 
 from .cluster_config import native_sidecars, read_cluster_config
-from .config_source import builtin_versions, evidence_for, resolve
+from .config_source import builtin_versions, evidence_for, follow_release, resolve
 from .errors import InjectError
 from .argparser import ArgumentParser
 from .flags import CONFIG_ACTIONS, CONFIG_PULL_FLAGS, CONFIG_SHOW_FLAGS, add_cluster_flags, add_flags, cluster_target
@@ -45,13 +45,17 @@ def _pull(args) -> int:
     together), and only then is anything printed. A failure at any step leaves no file behind and
     prints only its error line."""
     target = cluster_target(args)
-    texts = read_cluster_config(target)
+    target.look_up_default_tag = True   # as cluster_texts: the default tag, then the release decides
+    texts = follow_release(target, read_cluster_config(target))
     # Native sidecars are decided by istiod's environment and the nodes, not by these files.
     native = native_sidecars(target, profile_for(istio_release_of(parse_values(texts["values"]))))
     _write_pulled(args.output, {filename: texts[piece] for piece, filename, _ in PULL_FILES})
     flags = " ".join(f"{flag} {os.path.join(args.output, filename)}" for _, filename, flag in PULL_FILES)
+    if target.revision:  # the revision shows in the output (sidecar.istio.io/status, .Revision)
+        flags += f" -r {target.revision}"
     print(f"saved {target.injector_configmap()} and {target.mesh_configmap()} from namespace "
-          f"{target.namespace} to {args.output}; use them with: kubectl inject -f FILE {flags}\n"
+          f"{target.namespace} to {args.output} (revision {target.revision_name}: {target.revision_source}); "
+          f"use them with: kubectl inject -f FILE {flags}\n"
           f"note: this control plane injects {'native' if native else 'classic'} sidecars; to get the "
           f"same output from the files, run with ENABLE_NATIVE_SIDECARS={'true' if native else 'false'}")
     return 0
@@ -112,6 +116,10 @@ def _show(args) -> int:
     evidence = evidence_for(resolved, target, args.istio_version, values, sidecar_template(resolved.texts["config"]))
     for piece, _, flag in PULL_FILES:
         print(f"{piece:7} {resolved.origins[piece]}")
+    if resolved.from_cluster:
+        print(f"revision {target.revision_name}, from {target.revision_source}")
+    else:
+        print(f"revision {target.revision_name} (-r/--revision; nothing read from a cluster)")
     print(f"release istioctl {evidence.name}, from {evidence.source}"
           + ("" if evidence.stated else " (the configuration states no release; --istio-version chooses)"))
     print(f"built-in defaults available: {', '.join(builtin_versions())}")

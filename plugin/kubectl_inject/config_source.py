@@ -11,7 +11,7 @@ import sys
 
 from .cluster_config import ClusterTarget, NoKubeconfig, describe_context, istiod_image, read_cluster_config
 from .errors import MiB, InjectError, read_bounded, size_text
-from .releases import default_builtin, release_evidence, template_digest
+from .releases import default_builtin, profile_for, release_evidence, template_digest
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin")
 DEFAULT_ISTIO_VERSION = default_builtin()
@@ -145,7 +145,7 @@ def resolve(files: dict, target: ClusterTarget, offline: bool, istio_version: st
     if offline or istio_version:
         return _from_builtin(texts, origins, missing, version, reason="")
     try:
-        cluster = read_cluster_config(target)
+        cluster = cluster_texts(target, texts, origins)
     except NoKubeconfig:
         if target.explicit:
             raise
@@ -157,6 +157,55 @@ def resolve(files: dict, target: ClusterTarget, offline: bool, istio_version: st
         name = target.mesh_configmap() if piece == "mesh" else target.injector_configmap()
         origins[piece] = f"{where}, ConfigMap {name} key {piece!r}"
     return ConfigTexts(texts, origins, from_cluster=True)
+
+
+def cluster_texts(target: ClusterTarget, given: dict | None = None, origins: dict | None = None) -> dict:
+    """The cluster's config texts (read_cluster_config) for the control plane the release in use
+    reads when no -r/--revision is given.
+
+    Which ConfigMaps to read depends on the release (Istio 1.28+ follows the default revision
+    tag, older releases read the unrevisioned control plane), and the release is known only once
+    a configuration is read. So: the default tag first (one GET); when it names a revision, that
+    revision's ConfigMaps, and the release of that configuration (releases.release_evidence, with
+    the pieces given as files, `given`) decides. A release that follows the tag keeps them; an
+    older one reads the unrevisioned ConfigMaps instead (two GETs more), whatever their own
+    release. Without a tag, the unrevisioned ones at once, as before."""
+    target.look_up_default_tag = True
+    return follow_release(target, read_cluster_config(target), given, origins)
+
+
+def follow_release(target: ClusterTarget, cluster: dict, given: dict | None = None,
+                   origins: dict | None = None) -> dict:
+    """cluster_texts' second half: keep the default tag's revision if the release follows it,
+    else the unrevisioned control plane's texts."""
+    if not target.from_default_tag:
+        return cluster
+    given, origins = given or {}, origins or {}
+    combined = {piece: given.get(piece, cluster[piece]) for piece, _, _ in PIECES}
+    evidence = _release_of(target, combined, origins.get("values") or (
+        f"cluster ({describe_context(target)}), namespace {target.namespace}, "
+        f"ConfigMap {target.injector_configmap()} key 'values'"))
+    if profile_for(evidence.release).resolves_default_revision:
+        target.revision_source += f"; istioctl {evidence.name} follows the default tag (Istio 1.28+)"
+        return cluster
+    tag = target.revision
+    target.use_revision("", f"no -r/--revision; the default revision tag points at {tag}, but istioctl "
+                            f"{evidence.name} (from {evidence.source}) reads the unrevisioned control plane "
+                            "without -r (Istio 1.28+ follows the tag)")
+    return read_cluster_config(target)
+
+
+def _release_of(target: ClusterTarget, texts: dict, values_source: str):
+    """The release of a configuration read from the cluster (evidence_for's order; the template
+    is fingerprinted only when nothing states the release)."""
+    from .load_config import parse_values, sidecar_template  # lazy: only when a default tag was found
+    values = parse_values(texts["values"], source=values_source)
+    kwargs = dict(labels=target.injector_labels, istiod_image=lambda: istiod_image(target), values=values)
+    evidence = release_evidence(None, **kwargs)
+    if not evidence.stated:
+        evidence = release_evidence(None, sidecar_template=sidecar_template(texts["config"]),
+                                    builtin_templates=builtin_sidecar_digests, **kwargs)
+    return evidence
 
 
 def _from_builtin(texts, origins, missing, version, reason) -> ConfigTexts:

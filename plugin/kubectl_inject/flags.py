@@ -160,4 +160,5 @@ def cluster_target(args) -> ClusterTarget:
     """The cluster and control plane the cluster flags name."""
     revision = "" if args.revision == "default" else args.revision
     return ClusterTarget(kubeconfig=args.kubeconfig, context=args.context,
-                         namespace=args.istioNamespace, revision=revision, timeout=args.timeout)
+                         namespace=args.istioNamespace, revision=revision, timeout=args.timeout,
+                         revision_flag=args.revision)

@@ -77,6 +77,11 @@ _PROFILE_FIELDS = (
     # FCVolumeSource.spec.volumes.VolumeSource.fc.lun"; Go 1.22: "...spec.volumes.fc.lun").
     # Seen in istioctl 1.30.4; Istio 1.26 is the first line on Go 1.24 (1.25: Go 1.23).
     "json_errors_name_embedded_structs",
+    # Without -r/--revision, kube-inject asks the cluster for its default revision (istioctl's
+    # cli.Context.RevisionOrDefault, Istio 1.28+: the istio.io/rev label of the
+    # MutatingWebhookConfiguration istio-revision-tag-default, pkg/revisions/default_watcher.go)
+    # and reads istio-sidecar-injector-REV and istio-REV; older releases read the unrevisioned ones.
+    "resolves_default_revision",
     # The patch release reproduced (from the image tag); None: not known, taken as the line's .0.
     "patch",
 )
@@ -84,7 +89,7 @@ _PROFILE_FIELDS = (
 
 class ReleaseProfile(namedtuple("ReleaseProfile", _PROFILE_FIELDS,
                                 defaults=(MESH_DEFAULTS_1_22, "v1.22", None, False, False, 0, None,
-                                          False, False, None))):
+                                          False, False, False, None))):
     """What istioctl kube-inject of one Istio release line does differently (immutable; a named
     tuple rather than a dataclass, whose import costs every run start-up time)."""
 
@@ -119,6 +124,7 @@ _HOOKS = dict(_ANNOTATION, rewrite_lifecycle_hooks=True)                        
 _MULTUS = dict(_HOOKS, multus_json_namespace_since_patch=0,                          # 1.26+
                json_errors_name_embedded_structs=True)
 _LATE = dict(_MULTUS, native_sidecars_auto_by_default=True)                           # 1.27+
+_TAGS = dict(_LATE, resolves_default_revision=True)                                   # 1.28+
 
 PROFILES = {p.release: p for p in (
     _profile(22, "v0.30.0", "gotypes-schema's pin for Istio 1.22.0; golden parity 96/96",
@@ -131,10 +137,10 @@ PROFILES = {p.release: p for p in (
     _profile(26, "v0.32.1", _UNVERIFIED + "; client-go v1.26.0: v0.32.1; istio#56113 (0.33) open "
              "after the branch cut", **_MULTUS),
     _profile(27, "v0.33.0", _UNVERIFIED, **_LATE),
-    _profile(28, "v0.34.0", _UNVERIFIED + "; ObjectMeta omitzero seen in istioctl 1.28", **_LATE),
-    _profile(29, "v0.35.0", _UNVERIFIED + "; client-go v1.29.0: v0.35.0", **_LATE),
+    _profile(28, "v0.34.0", _UNVERIFIED + "; ObjectMeta omitzero seen in istioctl 1.28", **_TAGS),
+    _profile(29, "v0.35.0", _UNVERIFIED + "; client-go v1.29.0: v0.35.0", **_TAGS),
     _profile(30, "v0.35.3", "istio.io/istio@v0.0.0-20260826214018-9739e10eb9d7 (release-1.30) go.mod",
-             builtin="1.30.4", mesh_defaults="1.30", istio_api="v1.30", **_LATE),
+             builtin="1.30.4", mesh_defaults="1.30", istio_api="v1.30", **_TAGS),
 )}
 DEFAULT_RELEASE = (1, 22)
 
