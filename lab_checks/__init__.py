@@ -13,7 +13,10 @@ Modules, one job each (lower ones first; each imports only those above it in thi
                    installed package runs with `pytest --pyargs lab_checks --kubeconfig K`
   conftest         the fixtures: cluster, Istio's config, namespace, work directory, shell
   test_lab_steps   the nine steps, each written once, then its checks
+  cluster_kit      the cluster as the suite's own tests see it (self-tests, revisions): kubectl with
+                   the suite's kubeconfig, waiting for a restored istiod
 
-In a checkout, test_lab_selftests.py (broken clusters), test_lab_drift.py and hermetic/ (the
-offline kind cluster) are collected too; an installed package collects the nine steps only.
+In a checkout, test_lab_selftests.py (broken clusters), test_lab_revisions.py (Istio by revision),
+test_lab_drift.py and hermetic/ (the offline kind cluster) are collected too; an installed package
+collects the nine steps only.
 """

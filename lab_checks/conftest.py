@@ -16,6 +16,7 @@ import re
 import shlex
 import shutil
 import signal
+import sys
 import subprocess
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest
 import yaml
 
 from lab_checks import lab_plugin
-from lab_checks.expectations import istio_config
+from lab_checks.expectations import UnreadableConfig, istio_config
 from lab_checks.lab_plugin import SetupFailed, StepFailed, lab_run, step_of
 from lab_checks.labkit import Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
 from lab_checks.steps import POD, Step
@@ -31,7 +32,7 @@ from lab_checks.where import CHECKOUT, SCRIPTS_DIR, build_dir
 
 # An installed package runs the nine steps only: the self-tests need the checkout's make targets
 # and kind cluster, the drift tests its test kit (plugin/tests).
-collect_ignore = [] if CHECKOUT else ["test_lab_selftests.py", "test_lab_drift.py"]
+collect_ignore = [] if CHECKOUT else ["test_lab_selftests.py", "test_lab_drift.py", "test_lab_revisions.py"]
 
 LAB_FILES = ("nginx-pod.yaml", "transformed.yaml")
 # On a namespace the suite created, so that a later run knows it may remove it (when a run could not,
@@ -303,10 +304,15 @@ def istio(lab, lab_cluster) -> dict:
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     lab_cluster["istiod_image"] = image   # for the report
     lab.log.clear()
-    return {**istio_config(cm, mesh_cm), "istiod": state, "istiod_image": image}
+    try:
+        config = istio_config(cm, mesh_cm)
+    except UnreadableConfig as err:   # the plugin would stop at Transform with the same complaint
+        raise SetupFailed(f"Istio's injector configuration is unreadable: {err}") from None
+    return {**config, "istiod": state, "istiod_image": image}
 
 
-REVISION_LINE = re.compile(r"revision ([^\s,]+)(?:, from | )(.*)")
+# `kubectl inject config show`: "revision REV, from WHY" (cluster mode) or "revision REV (WHY)".
+REVISION_LINE = re.compile(r"revision ([^\s,]+)(?:, from (.*)| \((.*)\))$")
 
 
 def _revision(lab: Lab) -> tuple[str, str]:
@@ -314,12 +320,16 @@ def _revision(lab: Lab) -> tuple[str, str]:
     ("" the unrevisioned one): the plugin's own answer (`kubectl inject config show`), so that the
     expectations use the configuration Transform used whatever the release does with the default
     revision tag. The lab namespace's istio.io/rev label (a revision or a tag: which webhook would
-    inject there) is named beside it; kubectl inject, as istioctl kube-inject, does not read it."""
-    res = lab.run("kubectl", "inject", "config", "show")
+    inject there) is named beside it; kubectl inject, as istioctl kube-inject, does not read it.
+
+    Asked of this package (python -m kubectl_inject), not of whatever `kubectl inject` is on the
+    lab's PATH: that one is under test (--lab-plugin-dir, the self-tests' stand-ins), and a broken
+    one must fail Transform, not decide where the expectations come from."""
+    res = lab.run(sys.executable, "-m", "kubectl_inject", "config", "show")
     if not res.ok:
         raise SetupFailed(f"kubectl inject config show failed: {last_line(res.stderr)}")
     match = next((REVISION_LINE.match(line) for line in res.stdout.splitlines() if line.startswith("revision ")), None)
-    revision, why = (match.group(1), match.group(2).strip("()")) if match else ("default", "no revision line")
+    revision, why = (match.group(1), match.group(2) or match.group(3)) if match else ("default", "no revision line")
     try:
         ns = lab.get_json("namespace", lab.namespace, check_api=False) or {}
         label = ((ns.get("metadata") or {}).get("labels") or {}).get("istio.io/rev")

@@ -36,13 +36,28 @@ def by_name(items, name):
 # Istio's configuration in the cluster
 # --------------------------------------------------------------------------------------------
 
+class UnreadableConfig(ValueError):
+    """Istio's ConfigMaps hold something the injector could not read either (one line saying where)."""
+
+
 def istio_config(injector_configmap: dict, mesh_configmap: dict) -> dict:
     """The injector's values and templates and the mesh config, from the two ConfigMaps Istio
-    installs (istio-sidecar-injector, istio): {values, injector_config, templates, mesh}."""
-    data = injector_configmap.get("data") or {}
-    values = json.loads(data.get("values") or "{}")
-    injector = yaml.safe_load(data.get("config") or "{}") or {}
-    mesh = yaml.safe_load((mesh_configmap.get("data") or {}).get("mesh") or "{}") or {}
+    installs (istio-sidecar-injector, istio): {values, injector_config, templates, mesh}.
+    Raises UnreadableConfig when a piece is not the JSON/YAML mapping Istio writes there."""
+    def piece(configmap: dict, key: str, parse):
+        name = (configmap.get("metadata") or {}).get("name", "?")
+        text = (configmap.get("data") or {}).get(key) or "{}"
+        try:
+            value = parse(text) or {}
+        except (ValueError, yaml.YAMLError) as err:
+            first = " ".join(str(err).split())[:160]
+            raise UnreadableConfig(f"ConfigMap {name} key '{key}' is not readable: {first}") from None
+        if not isinstance(value, dict):
+            raise UnreadableConfig(f"ConfigMap {name} key '{key}' is a {type(value).__name__}, not a mapping")
+        return value
+    values = piece(injector_configmap, "values", json.loads)
+    injector = piece(injector_configmap, "config", yaml.safe_load)
+    mesh = piece(mesh_configmap, "mesh", yaml.safe_load)
     return {"values": values, "injector_config": injector, "templates": injector.get("templates") or {},
             "mesh": mesh}
 

@@ -12,6 +12,10 @@
 #                        before step 6 (the step fails naming it; cleanup names what it left; a re-run
 #                        removes it), and Ctrl-C inside each of the 9 steps, SIGTERM inside step 2 (exit
 #                        2, cleanup, nothing left in the cluster or on disk).
+#   verify-lab-revisions kubectl inject, the suite and the grader with Istio by revision: a control
+#                        plane `canary` installed beside the unrevisioned one with the default tag on
+#                        it, then the unrevisioned one removed; kubectl inject equals the istioctl built
+#                        here, make verify-lab passes, a right student gets 10/10; the cluster restored.
 #   lab-drift            which statements of the lab text (lab_checks/lab_text.py) hold, as Markdown:
 #                        offline for every built-in Istio release (classic and native sidecars), plus
 #                        every statement on the cluster from the last verify-lab report when there is
@@ -26,7 +30,7 @@ LAB_REPORT_DIR ?= build
 LAB_ARGS ?=
 LAB_PYTEST = $(or $(PYTHON),.venv/bin/python) -m pytest -p no:cacheprovider -rN
 
-.PHONY: verify-lab verify-lab-selftest lab-drift lab-drift-test
+.PHONY: verify-lab verify-lab-selftest verify-lab-revisions lab-drift lab-drift-test
 
 verify-lab: install
 	@mkdir -p $(LAB_REPORT_DIR)
@@ -37,6 +41,11 @@ verify-lab-selftest: install
 	@mkdir -p $(LAB_REPORT_DIR)
 	$(LAB_PYTEST) lab_checks/test_lab_selftests.py -v \
 	  --junitxml=$(LAB_REPORT_DIR)/lab-selftest-junit.xml $(LAB_ARGS)
+
+verify-lab-revisions: install
+	@mkdir -p $(LAB_REPORT_DIR)
+	$(LAB_PYTEST) lab_checks/test_lab_revisions.py -v \
+	  --junitxml=$(LAB_REPORT_DIR)/lab-revisions-junit.xml $(LAB_ARGS)
 
 lab-drift: install
 	@mkdir -p $(LAB_REPORT_DIR)

@@ -49,3 +49,5 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "lab: a step of the sidecar-injection lab suite (make verify-lab)")
     config.addinivalue_line("markers", "lab_selftest: runs the lab suite against broken cluster states "
                                        "(make verify-lab-selftest)")
+    config.addinivalue_line("markers", "lab_revisions: kubectl inject, the lab suite and the grader on the kind "
+                                       "cluster with Istio by revision (make verify-lab-revisions)")

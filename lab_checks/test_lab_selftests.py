@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_checks.labkit import kubectl_binary
+from lab_checks.cluster_kit import Cluster, wait_until_istiod_serves_new_namespaces
 from lab_checks.where import CHECKOUT as REPO
 
 pytestmark = pytest.mark.lab_selftest
@@ -34,35 +34,6 @@ pytestmark = pytest.mark.lab_selftest
 HERE = Path(__file__).resolve().parent
 # Short enough to keep the self-tests quick, long enough for a healthy sidecar on a busy 2-core node.
 READY_TIMEOUT = "60"
-
-
-class Cluster:
-    """kubectl against the suite's cluster (not the lab's private kubeconfig)."""
-
-    def __init__(self, info):
-        self.info = info
-        self.base = [kubectl_binary(), "--kubeconfig", info["kubeconfig"]] + (
-            ["--context", info["context"]] if info.get("context") and info["mode"] == "existing" else [])
-
-    def run(self, *args, check=True, timeout=120):
-        proc = subprocess.run(self.base + list(args), capture_output=True, text=True, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr.strip()}")
-        return proc
-
-    def json(self, *args):
-        proc = self.run("get", *args, "-o", "json", check=False)
-        if proc.returncode != 0:
-            if "NotFound" in proc.stderr:
-                return None
-            raise AssertionError(f"kubectl get {' '.join(args)}: {proc.stderr.strip()}")
-        return json.loads(proc.stdout)
-
-    def suite_args(self):
-        if self.info["mode"] == "kind":
-            return ["--lab-cluster", self.info["name"], "--lab-no-install"]
-        return ["--kubeconfig", self.info["kubeconfig"]] + (
-            ["--context", self.info["context"]] if self.info.get("context") else [])
 
 
 @pytest.fixture(scope="session")
@@ -123,21 +94,6 @@ def assert_left_nothing(cluster, namespace, report):
         time.sleep(2)
     assert cluster.json("namespace", namespace) is None, f"namespace {namespace} still terminating"
     assert report.get("cleanup") is not None, "the suite's cleanup did not run"
-
-
-def wait_until_istiod_serves_new_namespaces(cluster, timeout=180):
-    """A restarted istiod is Ready before it leads again: its namespace controller (which gives
-    every namespace the istio-ca-root-cert ConfigMap injected Pods mount) waits for the old
-    leader lease. Restoring istiod means waiting until a new namespace gets that ConfigMap."""
-    probe = f"lab-selftest-probe-{uuid.uuid4().hex[:6]}"
-    cluster.run("create", "namespace", probe)
-    try:
-        deadline = time.monotonic() + timeout
-        while cluster.json("configmap", "istio-ca-root-cert", "-n", probe) is None:
-            assert time.monotonic() < deadline, f"istiod did not publish its root cert to {probe} in {timeout}s"
-            time.sleep(2)
-    finally:
-        cluster.run("delete", "namespace", probe, "--wait=false", check=False)
 
 
 def assert_steps(report, expected, output):

@@ -15,8 +15,8 @@ from typing import Callable
 
 import yaml
 
-from lab_checks.expectations import (check_sidecar, has_sidecar, injection_by_hand_problem, istio_config, istiod_readiness,
-                          sidecar_process_problems, started_containers)
+from lab_checks.expectations import (UnreadableConfig, check_sidecar, has_sidecar, injection_by_hand_problem,
+                                    istio_config, istiod_readiness, sidecar_process_problems, started_containers)
 from lab_checks.pod_status import pod_is_ready, ready_count, stuck_reason, unpullable_images
 from lab_checks.steps import POD
 
@@ -109,18 +109,22 @@ def pod_running(snap: Snapshot) -> Outcome:
     return _fail(reason)
 
 
-def _istio(snap: Snapshot) -> dict | None:
+def _istio(snap: Snapshot) -> tuple[dict | None, str]:
+    """(Istio's configuration, "") or (None, why it cannot be used)."""
     if snap.injector_configmap is None or snap.mesh_configmap is None:
-        return None
-    return istio_config(snap.injector_configmap, snap.mesh_configmap)
+        return None, "Istio's injector configuration is missing or unreadable"
+    try:
+        return istio_config(snap.injector_configmap, snap.mesh_configmap), ""
+    except UnreadableConfig as err:
+        return None, str(err)
 
 
 def sidecar_as_taught(snap: Snapshot) -> Outcome:
     if snap.pod is None:
         return _fail(_pod_missing(snap))
-    istio = _istio(snap)
+    istio, why = _istio(snap)
     if istio is None:
-        return _fail("not checked: Istio's injector configuration is missing or unreadable")
+        return _fail(f"not checked: {why}")
     found = check_sidecar(snap.pod, istio)
     if found.wrong_shape:
         hint = ": apply transformed.yaml, not nginx-pod.yaml" if found.no_sidecar else ""

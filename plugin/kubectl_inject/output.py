@@ -42,12 +42,30 @@ _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 @contextlib.contextmanager
 def signals_held():
-    """SIGINT and SIGTERM wait (pending) until the block ends; then cli's handlers raise."""
+    """SIGINT and SIGTERM wait until the block ends; then cli's handlers raise.
+
+    Blocking them in this thread is not enough when the process has another thread (a cluster
+    look-up's worker, one left by a timeout): the kernel then hands a process-directed signal to
+    that thread, and Python runs the handler in the main thread at once, in the middle of the
+    block. So the handlers are also swapped, in the main thread, for one that only notes the
+    signal; at the end the handlers are put back, the mask lifted (a signal pending on the
+    thread arrives now) and each noted signal raised again, to reach its own handler."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    noted = []
+    swapped = {}
+    try:
+        for signum in sorted(_SIGNALS):
+            swapped[signum] = signal.signal(signum, lambda number, frame: noted.append(number))
+    except ValueError:  # not the main thread: Python runs no handler here, the mask holds
+        pass
     try:
         yield
     finally:
+        for signum, handler in swapped.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 class _Target:

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -91,9 +92,26 @@ def _signal_at(monkeypatch, module_attr: str, at: int) -> None:
         monkeypatch.setattr(output.os, "pwrite", pwrite)
 
 
+@pytest.fixture(params=["one thread", "another thread alive"])
+def threads(request):
+    """The process as it runs the write: its main thread only, or with another thread alive (a
+    cluster look-up's worker), to which the kernel may then hand a process-directed signal."""
+    if request.param == "one thread":
+        yield
+        return
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        yield
+    finally:
+        release.set()
+        other.join()
+
+
 @pytest.mark.parametrize("where, at", [("chunks", 1), ("chunks", 2), ("chunks", 3), ("pwrite", 1), ("pwrite", 2)])
 @pytest.mark.parametrize("mode", ["-o", "--in-place"])
-def test_signal_while_a_hard_linked_file_is_written_never_cuts_it(tmp_path, monkeypatch, sigterm_raises,
+def test_signal_while_a_hard_linked_file_is_written_never_cuts_it(tmp_path, monkeypatch, sigterm_raises, threads,
                                                                    where, at, mode):
     """SIGTERM at each piece of the write: the file (and its other link) is its old text or the
     whole new one, never empty or cut; the links stay; no temporary file is left."""
@@ -102,6 +120,7 @@ def test_signal_while_a_hard_linked_file_is_written_never_cuts_it(tmp_path, monk
     new = "new: injected text\n" * 160_000  # 3 MB: three pieces of output.chunks
     target.write_text(old)
     os.link(target, tmp_path / "other-link.yaml")
+    stopped = False
     try:
         _signal_at(monkeypatch, where, at)
         if mode == "-o":
@@ -109,7 +128,8 @@ def test_signal_while_a_hard_linked_file_is_written_never_cuts_it(tmp_path, monk
         else:
             output.write_all_atomically([(str(target), new)])
     except _Stop:
-        pass
+        stopped = True
+    assert stopped, "the signal was lost, not held"
     assert target.read_text() in (old, new)
     assert target.stat().st_nlink == 2
     assert (tmp_path / "other-link.yaml").read_text() == target.read_text()

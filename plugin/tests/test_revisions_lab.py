@@ -4,6 +4,7 @@ show`, and names the lab namespace's istio.io/rev label), and istiod's status fo
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -22,7 +23,9 @@ class FakeLab:
         self.show, self.objects, self.revision, self.asked = show, objects or {}, revision, []
 
     def run(self, *argv, timeout=60):
-        assert argv == ("kubectl", "inject", "config", "show")
+        # This package's answer, not that of a `kubectl inject` on the lab's PATH (which may be a
+        # stand-in under test: the self-tests).
+        assert argv == (sys.executable, "-m", "kubectl_inject", "config", "show")
         return Result(" ".join(argv), 0, self.show, "", 0.1)
 
     def get_json(self, *args, timeout=30, check_api=True):
@@ -40,7 +43,16 @@ SHOW = ("config  cluster (context 'lab'), namespace istio-system, ConfigMap isti
 def test_the_suite_reads_the_revision_kubectl_inject_reads():
     revision, why = lab_conftest._revision(FakeLab(SHOW))
     assert revision == "canary"
-    assert why.startswith("no -r/--revision; the default revision tag (MutatingWebhookConfiguration")
+    assert why == ("no -r/--revision; the default revision tag (MutatingWebhookConfiguration "
+                   "istio-revision-tag-default, label istio.io/rev=canary); istioctl 1.30.4 follows the default "
+                   "tag (Istio 1.28+)")
+
+
+def test_a_revision_given_without_a_cluster_is_read_with_its_reason():
+    show = SHOW.replace("revision canary, from no -r/--revision; the default revision tag (MutatingWebhookConfiguration "
+                        "istio-revision-tag-default, label istio.io/rev=canary); istioctl 1.30.4 follows the default tag "
+                        "(Istio 1.28+)", "revision canary (-r/--revision; nothing read from a cluster)")
+    assert lab_conftest._revision(FakeLab(show)) == ("canary", "-r/--revision; nothing read from a cluster")
 
 
 def test_the_unrevisioned_control_plane_is_the_empty_revision():

@@ -157,6 +157,22 @@ def test_a_missing_revision_names_it_and_why(tmp_path):
         "(revision canary, from the Pod's annotation istio.io/rev=canary)")
 
 
+def test_injector_values_that_are_not_json_make_a_reason_not_a_crash(tmp_path):
+    """The injector ConfigMap of the Pod's revision holds values that are not JSON (hand-edited):
+    the sidecar check says so in one line, the grade of everything else stands."""
+    pod = injected_pod(tmp_path, "canary")
+    objects = {**control_plane_objects("canary"), POD_PATH: pod}
+    path = "/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector-canary"
+    objects[path] = {"kind": "ConfigMap", "metadata": {"name": "istio-sidecar-injector-canary"},
+                     "data": {**objects[path]["data"], "values": "{not: json"}}
+    checks, _ = grade(tmp_path, objects)
+    assert checks["sidecar"]["points"] == 0
+    assert checks["sidecar"]["reason"].startswith(
+        "not checked: ConfigMap istio-sidecar-injector-canary key 'values' is not readable: Expecting property name")
+    assert "\n" not in checks["sidecar"]["reason"]
+    assert (checks["istio"]["points"], checks["pod"]["points"], checks["by-hand"]["points"]) == (1, 2, 2)
+
+
 class _Conn:
     def __init__(self, tag=None, refused=False):
         self.tag, self.refused, self.asked = tag, refused, []

@@ -40,8 +40,13 @@ UPSTREAM_ENVOY_SETTINGS=(
   --set values.pilot.env.PILOT_ENABLE_ALPN_FILTER=false
 )
 
+# ISTIO_REVISION=REV installs a control plane with that revision (istiod-REV, istio-sidecar-injector-REV)
+# beside the others, with the same images and settings (plugin/tests/test_revisions_cluster.py).
+ISTIO_REVISION="${ISTIO_REVISION:-}"
+ISTIOD="istiod${ISTIO_REVISION:+-$ISTIO_REVISION}"
 choose_istioctl() { # sets ISTIOCTL and INSTALL_ARGS
-  INSTALL_ARGS=(--set profile=minimal "${SMALL_NODE_SETTINGS[@]}" "${LAB_SETTINGS[@]}")
+  INSTALL_ARGS=(--set profile=minimal ${ISTIO_REVISION:+--revision "$ISTIO_REVISION"}
+                "${SMALL_NODE_SETTINGS[@]}" "${LAB_SETTINGS[@]}")
   if lab_offline; then
     "$here/build-binaries.sh"
     ISTIOCTL="$ISTIOCTL_BUILT"
@@ -67,12 +72,12 @@ up() {
   log "installing Istio with $ISTIOCTL ${INSTALL_ARGS[*]}"
   "$ISTIOCTL" --kubeconfig "$KUBECONFIG_PATH" install "${INSTALL_ARGS[@]}" -y >&2
   # istioctl install already waits for its resources; this makes "istiod Ready" explicit.
-  kc -n istio-system rollout status deployment/istiod --timeout="${ISTIO_READY_TIMEOUT:-300}s" >&2 ||
-    { kc -n istio-system get pods -o wide >&2; kc -n istio-system describe pods >&2 || true; die "istiod not Ready"; }
+  kc -n istio-system rollout status "deployment/$ISTIOD" --timeout="${ISTIO_READY_TIMEOUT:-300}s" >&2 ||
+    { kc -n istio-system get pods -o wide >&2; kc -n istio-system describe pods >&2 || true; die "$ISTIOD not Ready"; }
   # (not `wait pod -l app=istiod`: after a re-install the old Pod may vanish mid-wait -> NotFound)
-  kc -n istio-system wait --for=condition=Available deployment/istiod --timeout=60s >&2
+  kc -n istio-system wait --for=condition=Available "deployment/$ISTIOD" --timeout=60s >&2
   echo "$ISTIOCTL" > "$LAB_CACHE/istioctl-$LAB_CLUSTER"
-  log "Istio ready in $(( $(date +%s) - t0 ))s"
+  log "Istio${ISTIO_REVISION:+ revision $ISTIO_REVISION} ready in $(( $(date +%s) - t0 ))s"
   printf '%s istio-up %ss\n' "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" >> "$TIMINGS_LOG"
 }
 
