@@ -16,7 +16,7 @@ PYTHON := $(VENV)/bin/python
 SHARED := $(abspath ../shared)
 GOLDEN := $(SHARED)/istio-golden/1.22.0
 
-.PHONY: install test golden bench bench-scale clean dist install-test krew-test
+.PHONY: install test golden bench bench-scale bench-versions clean dist install-test krew-test
 
 install: $(VENV)/.installed
 
@@ -66,6 +66,14 @@ bench: install
 	$(VENV)/bin/pip install -q --disable-pip-version-check matplotlib
 	$(PYTHON) -m compileall -q plugin/kubectl_inject
 	$(PYTHON) bench/bench_inject.py --istioctl "$$($(MAKE) -s istioctl-path)"
+
+# What a change cost or saved: kubectl inject at BASE and this checkout, with istioctl, interleaved on
+# the lab's Pod, config from the hermetic cluster (BENCH_VERSIONS_ARGS='--offline': config files).
+BASE ?= HEAD~1
+BENCH_VERSIONS_ARGS ?=
+bench-versions: install
+	KUBECONFIG="$$($(MAKE) -s cluster-kubeconfig)" $(PYTHON) bench/bench_versions.py \
+	  --istioctl "$$($(MAKE) -s istioctl-path)" --base $(BASE) $(BENCH_VERSIONS_ARGS)
 
 # Time and peak RSS for 1, 10 and 100 MiB inputs, side by side with the istioctl built here
 # (about 7 minutes here on 2026-12-01, with a --baseline run up to 10 MiB); BENCH_SCALE_ARGS adds

@@ -162,8 +162,9 @@ def main() -> int:
                    "KUBECONFIG": "/nonexistent", "ENABLE_NATIVE_SIDECARS": "false"}
     if args.jobs:
         offline_env["KUBECTL_INJECT_JOBS"] = args.jobs  # (istioctl ignores it)
-    # istioctl 1.29+ asks the cluster for its default revision unless told (-r default changes
-    # nothing in its output; without it, and without a cluster, it waits forever).
+    # istioctl 1.28+ asks the cluster for its default revision unless told (-r default changes
+    # nothing in its output; without it, and without a cluster, it waits forever: releases.py,
+    # resolves_default_revision).
     istioctl = [args.istioctl, "kube-inject", "-r", "default"]
     lines, chart = [], {"kubectl inject": [], "istioctl": []}
 

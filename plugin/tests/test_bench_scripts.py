@@ -11,7 +11,7 @@ import pytest
 from inject_testkit import ROOT
 
 
-@pytest.mark.parametrize("script", ["bench_inject.py", "bench_scale.py"])
+@pytest.mark.parametrize("script", ["bench_inject.py", "bench_scale.py", "bench_versions.py"])
 def test_a_benchmark_starts_and_shows_its_options(script):
     result = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script), "--help"],
                             capture_output=True, text=True, timeout=60)
