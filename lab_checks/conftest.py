@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from lab_checks import lab_plugin
-from lab_checks.expectations import UnreadableConfig, istio_config
+from lab_checks.expectations import REVISION_LABEL, UnreadableConfig, control_plane_names, istio_config
 from lab_checks.lab_plugin import SetupFailed, StepFailed, lab_run, step_of
 from lab_checks.labkit import Lab, istiod_status, kind_cluster, kubectl_binary, last_line, wait_for
 from lab_checks.steps import POD, Step
@@ -282,9 +282,7 @@ def istio(lab, lab_cluster) -> dict:
     """
     lab.revision, why = _revision(lab)
     lab_cluster["istio_revision"] = f"{lab.revision or 'default'} ({why})"   # for the report
-    istiod = f"istiod-{lab.revision}" if lab.revision else "istiod"
-    injector = f"istio-sidecar-injector-{lab.revision}" if lab.revision else "istio-sidecar-injector"
-    mesh = f"istio-{lab.revision}" if lab.revision else "istio"
+    injector, mesh, istiod = control_plane_names(lab.revision)
     dep = lab.get_json("deployment", istiod, "-n", lab.istio_namespace)
     if dep is None:
         raise SetupFailed(f"Istio is not installed: no Deployment {istiod} in {lab.istio_namespace}"
@@ -332,13 +330,13 @@ def _revision(lab: Lab) -> tuple[str, str]:
     revision, why = (match.group(1), match.group(2) or match.group(3)) if match else ("default", "no revision line")
     try:
         ns = lab.get_json("namespace", lab.namespace, check_api=False) or {}
-        label = ((ns.get("metadata") or {}).get("labels") or {}).get("istio.io/rev")
+        label = ((ns.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL)
         tag = label and lab.get_json("mutatingwebhookconfiguration", f"istio-revision-tag-{label}", check_api=False)
     except StepFailed:   # a name only, for the report: not readable is not a set-up failure
         label = tag = None
     if label:
-        tagged = ((tag or {}).get("metadata") or {}).get("labels", {}).get("istio.io/rev") if tag else None
-        why += (f"; namespace {lab.namespace} is labelled istio.io/rev={label}"
+        tagged = ((tag or {}).get("metadata") or {}).get("labels", {}).get(REVISION_LABEL) if tag else None
+        why += (f"; namespace {lab.namespace} is labelled {REVISION_LABEL}={label}"
                 + (f" (a tag: revision {tagged})" if tagged else "")
                 + " (the webhook's choice; kubectl inject does not read it)")
     return ("" if revision == "default" else revision), why

@@ -36,6 +36,20 @@ def by_name(items, name):
 # Istio's configuration in the cluster
 # --------------------------------------------------------------------------------------------
 
+# Istio's control plane by revision (issue 24): a revision REV has istio-sidecar-injector-REV,
+# istio-REV and istiod-REV; the default revision tag is the MutatingWebhookConfiguration below,
+# whose istio.io/rev label names the revision (as istioctl and Istio's default-revision watcher
+# read it).
+REVISION_LABEL = "istio.io/rev"
+DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
+
+
+def control_plane_names(revision: str) -> tuple[str, str, str]:
+    """(injector ConfigMap, mesh ConfigMap, istiod Deployment) of a revision ("" the unrevisioned one)."""
+    suffix = f"-{revision}" if revision else ""
+    return f"istio-sidecar-injector{suffix}", f"istio{suffix}", f"istiod{suffix}"
+
+
 class UnreadableConfig(ValueError):
     """Istio's ConfigMaps hold something the injector could not read either (one line saying where)."""
 

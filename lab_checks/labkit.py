@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_checks.expectations import istiod_readiness
+from lab_checks.expectations import REVISION_LABEL, control_plane_names, istiod_readiness
 from lab_checks.lab_plugin import ApiUnreachable, Progress, SetupFailed, StepFailed
 from lab_checks.pod_status import container_state, pod_summary, stuck_reason
 from lab_checks.where import CHECKOUT, HERMETIC, SCRIPTS_DIR
@@ -202,8 +202,8 @@ def pod_events(lab: Lab, name: str, limit: int = 12) -> list[dict]:
 def istiod_status(lab: Lab) -> tuple[bool, str]:
     """(ready, description) of istiod (istiod-REV for the lab's revision), from its Deployment and Pods."""
     ns = lab.istio_namespace
-    name = f"istiod-{lab.revision}" if lab.revision else "istiod"
-    selector = f"app=istiod,istio.io/rev={lab.revision}" if lab.revision else "app=istiod"
+    name = control_plane_names(lab.revision)[2]
+    selector = f"app=istiod,{REVISION_LABEL}={lab.revision}" if lab.revision else "app=istiod"
     dep = lab.get_json("deployment", name, "-n", ns)
     pods = (lab.get_json("pods", "-n", ns, "-l", selector) or {}).get("items", []) if dep else []
     return istiod_readiness(dep, pods, ns, name)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from lab_checks.expectations import DEFAULT_TAG_WEBHOOK
+
 RBAC_FILE = Path(__file__).resolve().parent / "rbac.yaml"
 SERVICE_ACCOUNT = "lab-grader"
 SHIPPED_NAMESPACE = "default"
@@ -27,7 +29,6 @@ class AccessError(RuntimeError):
 
 # A revision names objects (istiod-REV): a DNS label.
 REVISION_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
 
 
 def rbac_manifest(namespace: str = SHIPPED_NAMESPACE, istio_namespace: str = SHIPPED_ISTIO_NAMESPACE,

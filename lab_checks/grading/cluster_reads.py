@@ -16,19 +16,12 @@ import time
 from dataclasses import dataclass, field
 
 
+from lab_checks.expectations import DEFAULT_TAG_WEBHOOK, REVISION_LABEL, control_plane_names
 from lab_checks.steps import POD
 
 from lab_checks.grading import children
 from lab_checks.grading.roster import Target
 
-INJECTOR_CONFIGMAP = "istio-sidecar-injector"
-MESH_CONFIGMAP = "istio"
-ISTIOD = "istiod"
-# Revision-based installs (issue 24): a control plane REV has istio-sidecar-injector-REV, istio-REV
-# and istiod-REV; the default revision tag is this MutatingWebhookConfiguration, whose
-# istio.io/rev label names the revision (istioctl's and Istio's default-revision watcher's).
-REVISION_LABEL = "istio.io/rev"
-DEFAULT_TAG_WEBHOOK = "istio-revision-tag-default"
 # The largest API answer read (bytes, after decompression). etcd keeps objects under 1.5 MiB and a
 # ConfigMap under 1 MiB; the largest read here, the injector ConfigMap, is about 100 KB as JSON.
 RESPONSE_LIMIT = 4 << 20
@@ -78,8 +71,7 @@ class Snapshot:
 
     def names(self) -> tuple[str, str, str]:
         """The injector ConfigMap, the mesh ConfigMap and istiod's Deployment of the revision."""
-        suffix = f"-{self.revision}" if self.revision else ""
-        return INJECTOR_CONFIGMAP + suffix, MESH_CONFIGMAP + suffix, ISTIOD + suffix
+        return control_plane_names(self.revision)
 
 
 class Connection:
