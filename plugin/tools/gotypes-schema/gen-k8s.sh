@@ -7,13 +7,7 @@
 set -eu
 version=${1:?usage: gen-k8s.sh vX.Y.Z (a k8s.io/api version)}
 cd "$(dirname "$0")"
-line=$(echo "$version" | sed -E 's/^(v[0-9]+\.[0-9]+)\..*$/\1/')
-mod=versions/k8s-$line.mod
-mkdir -p versions
-if [ ! -f "$mod" ] || ! grep -q "k8s.io/api $version\$" "$mod"; then
-    cp go.mod "$mod"
-    cp go.sum "versions/k8s-$line.sum"
-    go mod edit -modfile="$mod" -require=k8s.io/api@"$version" -require=k8s.io/apimachinery@"$version"
-    GOFLAGS=-mod=mod go mod tidy -modfile="$mod"
-fi
+. ./modfile.sh
+line=$(version_line "$version")
+pinned_modfile "k8s-$line" "k8s.io/api $version" k8s.io/api@"$version" k8s.io/apimachinery@"$version"
 go run -modfile="$mod" . -k8s "k8s-$line.json" -mesh ""

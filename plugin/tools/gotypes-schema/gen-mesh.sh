@@ -9,16 +9,9 @@ set -eu
 version=${1:?usage: gen-mesh.sh vX.Y.Z (istio.io/api) vA.B.C (k8s.io/api)}
 k8s=${2:?usage: gen-mesh.sh vX.Y.Z (istio.io/api) vA.B.C (k8s.io/api)}
 cd "$(dirname "$0")"
-line=$(echo "$version" | sed -E 's/^(v[0-9]+\.[0-9]+)\..*$/\1/')
-mod=versions/mesh-$line.mod
-mkdir -p versions
-if [ ! -f "$mod" ] || ! grep -q "istio.io/api $version\$" "$mod"; then
-    cp go.mod "$mod"
-    cp go.sum "versions/mesh-$line.sum"
-    go mod edit -modfile="$mod" -require=istio.io/api@"$version" \
-        -require=k8s.io/api@"$k8s" -require=k8s.io/apimachinery@"$k8s"
-    GOFLAGS=-mod=mod go mod tidy -modfile="$mod"
-fi
+. ./modfile.sh
+line=$(version_line "$version")
+pinned_modfile "mesh-$line" "istio.io/api $version" istio.io/api@"$version" k8s.io/api@"$k8s" k8s.io/apimachinery@"$k8s"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go run -modfile="$mod" . -k8s k8s.json -mesh "mesh-$line.json" "$tmp"
