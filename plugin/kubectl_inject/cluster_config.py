@@ -51,18 +51,13 @@ class ClusterTarget:
         self.revision = revision        # "" for the unrevisioned control plane ("default")
         self.timeout = timeout
         # -r/--revision as given ("" when not; None: not known, read from `revision`). Without it
-        # a release that resolves the default revision asks the cluster (read_cluster_config).
+        # a release that resolves the default revision asks the cluster (read_cluster_config's
+        # follow_default_tag).
         given = revision if revision_flag is None else revision_flag
         self.revision_given = bool(given)
         self.revision_source = (f"-r/--revision {given}" if given else
                                 "no -r/--revision; the default revision tag not looked up")
-        # The revision the default tag points at: None before the look-up or when there is no
-        # tag (or it could not be read); "" for the unrevisioned control plane.
-        self.default_tag = None
         self.from_default_tag = False   # revision is the default tag's (set by the look-up)
-        # Set by the caller that can tell the release from what is read (config_source): the next
-        # read_cluster_config looks up the default revision tag first (once).
-        self.look_up_default_tag = False
         self._deadline = None           # time.monotonic() at which the look-up must be over
         # What the look-up read about the control plane, for the release evidence: the injector
         # ConfigMap's labels, and istiod's Deployment once it was asked for (None: not yet).
@@ -99,6 +94,9 @@ class ClusterTarget:
 
     def mesh_configmap(self) -> str:
         return f"istio-{self.revision}" if self.revision else "istio"
+
+    def istiod_deployment(self) -> str:
+        return f"istiod-{self.revision}" if self.revision else "istiod"
 
 
 class NoKubeconfig(InjectError):
@@ -180,13 +178,13 @@ def _within_deadline(target: ClusterTarget, call):
                              f"within {target.timeout:g} s (see --timeout)")
 
 
-def read_cluster_config(target: ClusterTarget) -> dict:
+def read_cluster_config(target: ClusterTarget, follow_default_tag: bool = False) -> dict:
     """{'config': ..., 'values': ..., 'mesh': ...} texts from the cluster's ConfigMaps.
 
-    With target.look_up_default_tag (and no -r/--revision), first the default revision tag, as
+    With follow_default_tag (and no -r/--revision), first the default revision tag, as
     istioctl 1.28+ does (one more GET within the same deadline): the ConfigMaps read are then those of the
     revision it points at (the caller decides, once the release is known, whether that release
-    follows the tag: config_source.follow_release)."""
+    follows the tag: config_source.cluster_texts)."""
     paths = _existing(target)
     if not paths:
         raise NoKubeconfig(
@@ -194,8 +192,7 @@ def read_cluster_config(target: ClusterTarget) -> dict:
             "provide config in one of three ways: a cluster with Istio (--kubeconfig/--context or KUBECONFIG), "
             "files (--injectConfigFile, --valuesFile, --meshConfigFile), or the built-in default (--offline)")
     def read():
-        if target.look_up_default_tag:
-            target.look_up_default_tag = False
+        if follow_default_tag:
             _follow_default_tag(target, paths)
         return (_read_configmap(target, paths, target.injector_configmap()),
                 _read_configmap(target, paths, target.mesh_configmap()))
@@ -242,10 +239,8 @@ def _follow_default_tag(target: ClusterTarget, paths: list) -> None:
     labels = _field(_field(found, "metadata", dict), "labels", dict)
     revision = labels.get(REVISION_LABEL)
     if not isinstance(revision, str) or not revision:
-        target.default_tag = ""
         target.revision_source = f"no -r/--revision; the default revision tag ({where}) names no {REVISION_LABEL}"
         return
-    target.default_tag = "" if revision == DEFAULT_REVISION else revision
     target.use_revision(revision, f"no -r/--revision; the default revision tag ({where}, label "
                                   f"{REVISION_LABEL}={revision})", from_tag=revision != DEFAULT_REVISION)
 
@@ -299,9 +294,9 @@ def _istiod_containers(target: ClusterTarget, paths: list) -> list:
     release evidence and the native-sidecar setting both ask); [] when it cannot be read."""
     if target._istiod is None:
         def call():
-            deployment = f"istiod-{target.revision}" if target.revision else "istiod"
             found = _session(target, paths).get(
-                f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/{_segment(deployment)}",
+                f"/apis/apps/v1/namespaces/{_segment(target.namespace)}/deployments/"
+                f"{_segment(target.istiod_deployment())}",
                 target.deadline())
             spec = _field(_field(_field(found, "spec", dict), "template", dict), "spec", dict)
             return [c for c in _field(spec, "containers", list) if isinstance(c, dict)]

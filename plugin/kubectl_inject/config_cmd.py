@@ -6,8 +6,8 @@ import contextlib
 import os
 import sys
 
-from .cluster_config import native_sidecars, read_cluster_config
-from .config_source import builtin_versions, evidence_for, follow_release, resolve
+from .cluster_config import native_sidecars
+from .config_source import builtin_versions, cluster_texts, evidence_for, resolve
 from .errors import InjectError
 from .argparser import ArgumentParser
 from .flags import CONFIG_ACTIONS, CONFIG_PULL_FLAGS, CONFIG_SHOW_FLAGS, add_cluster_flags, add_flags, cluster_target
@@ -45,8 +45,7 @@ def _pull(args) -> int:
     together), and only then is anything printed. A failure at any step leaves no file behind and
     prints only its error line."""
     target = cluster_target(args)
-    target.look_up_default_tag = True   # as cluster_texts: the default tag, then the release decides
-    texts = follow_release(target, read_cluster_config(target))
+    texts = cluster_texts(target)   # the default tag, then the release decides, as for injection
     # Native sidecars are decided by istiod's environment and the nodes, not by these files.
     native = native_sidecars(target, profile_for(istio_release_of(parse_values(texts["values"]))))
     _write_pulled(args.output, {filename: texts[piece] for piece, filename, _ in PULL_FILES})

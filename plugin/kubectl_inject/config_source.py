@@ -170,12 +170,11 @@ def cluster_texts(target: ClusterTarget, given: dict | None = None, origins: dic
     the pieces given as files, `given`) decides. A release that follows the tag keeps them; an
     older one reads the unrevisioned ConfigMaps instead (two GETs more), whatever their own
     release. Without a tag, the unrevisioned ones at once, as before."""
-    target.look_up_default_tag = True
-    return follow_release(target, read_cluster_config(target), given, origins)
+    return _follow_release(target, read_cluster_config(target, follow_default_tag=True), given, origins)
 
 
-def follow_release(target: ClusterTarget, cluster: dict, given: dict | None = None,
-                   origins: dict | None = None) -> dict:
+def _follow_release(target: ClusterTarget, cluster: dict, given: dict | None = None,
+                    origins: dict | None = None) -> dict:
     """cluster_texts' second half: keep the default tag's revision if the release follows it,
     else the unrevisioned control plane's texts."""
     if not target.from_default_tag:
@@ -197,15 +196,10 @@ def follow_release(target: ClusterTarget, cluster: dict, given: dict | None = No
 
 def _release_of(target: ClusterTarget, texts: dict, values_source: str):
     """The release of a configuration read from the cluster (evidence_for's order; the template
-    is fingerprinted only when nothing states the release)."""
+    is parsed and fingerprinted only when nothing states the release)."""
     from .load_config import parse_values, sidecar_template  # lazy: only when a default tag was found
     values = parse_values(texts["values"], source=values_source)
-    kwargs = dict(labels=target.injector_labels, istiod_image=lambda: istiod_image(target), values=values)
-    evidence = release_evidence(None, **kwargs)
-    if not evidence.stated:
-        evidence = release_evidence(None, sidecar_template=sidecar_template(texts["config"]),
-                                    builtin_templates=builtin_sidecar_digests, **kwargs)
-    return evidence
+    return _evidence(target, None, values, lambda: sidecar_template(texts["config"]))
 
 
 def _from_builtin(texts, origins, missing, version, reason) -> ConfigTexts:
@@ -235,9 +229,14 @@ def builtin_sidecar_digests() -> dict:
 def evidence_for(resolved: ConfigTexts, target: ClusterTarget, istio_version, values, sidecar_template):
     """The release to reproduce (releases.release_evidence) for a resolved configuration: in
     cluster mode with the injector ConfigMap's labels and istiod's image as evidence too."""
-    cluster = resolved.from_cluster
+    return _evidence(target if resolved.from_cluster else None, istio_version, values, sidecar_template)
+
+
+def _evidence(cluster: ClusterTarget | None, istio_version, values, sidecar_template):
+    """releases.release_evidence with what this module knows: the cluster's labels and istiod's
+    image when the configuration was read from `cluster`, the built-in configs' templates."""
     return release_evidence(istio_version,
-                            labels=target.injector_labels if cluster else None,
-                            istiod_image=(lambda: istiod_image(target)) if cluster else None,
+                            labels=cluster.injector_labels if cluster else None,
+                            istiod_image=(lambda: istiod_image(cluster)) if cluster else None,
                             values=values, sidecar_template=sidecar_template,
                             builtin_templates=builtin_sidecar_digests)

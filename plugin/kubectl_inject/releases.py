@@ -230,7 +230,8 @@ def release_evidence(flag=None, labels=None, istiod_image=None, values=None, sid
     builtin_templates() gives {digest: release}, asked only then); else the newest profile.
 
     flag must already be a release (the command line refuses others); istiod_image may be a
-    function, called only when the labels state no release (it asks the cluster)."""
+    function, called only when the labels state no release (it asks the cluster); so may
+    sidecar_template, called only when nothing before it states the release (it parses the config)."""
     if flag:
         return Evidence(parse_release(flag), "--istio-version", True)
     for name in RELEASE_LABELS:
@@ -244,6 +245,8 @@ def release_evidence(flag=None, labels=None, istiod_image=None, values=None, sid
     release = istio_release_of(values) if values is not None else None
     if release:
         return Evidence(release, "the values' image tag (global.tag)", True)
+    if callable(sidecar_template):
+        sidecar_template = sidecar_template()
     if sidecar_template:
         digest = template_digest(sidecar_template)
         known = KNOWN_SIDECAR_TEMPLATES.get(digest) or (builtin_templates() if builtin_templates else {}).get(digest)

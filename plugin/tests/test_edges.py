@@ -396,7 +396,7 @@ def test_config_pull_that_fails_late_leaves_nothing(tmp_path, monkeypatch):
     before that look-up)."""
     from kubectl_inject import config_cmd
     texts = {"config": "policy: enabled\ntemplates: {}\n", "values": "{}", "mesh": "{}"}
-    monkeypatch.setattr(config_cmd, "read_cluster_config", lambda target: texts)
+    monkeypatch.setattr(config_cmd, "cluster_texts", lambda target: texts)
 
     def fails(target, profile):
         raise config_cmd.InjectError("the Kubernetes API server (context 'lab') did not answer within 1 s")
@@ -411,7 +411,7 @@ def test_config_pull_that_fails_late_leaves_nothing(tmp_path, monkeypatch):
 def test_config_pull_that_fails_while_writing_leaves_nothing(tmp_path, monkeypatch):
     from kubectl_inject import config_cmd, output as output_module
     texts = {"config": "policy: enabled\ntemplates: {}\n", "values": "{}", "mesh": "{}"}
-    monkeypatch.setattr(config_cmd, "read_cluster_config", lambda target: texts)
+    monkeypatch.setattr(config_cmd, "cluster_texts", lambda target: texts)
     monkeypatch.setattr(config_cmd, "native_sidecars", lambda target, profile: False)
     real = output_module.write_atomically
     calls = [0]
@@ -449,7 +449,7 @@ def _failing_on(real, at):
 def test_config_pull_success_prints_after_writing(tmp_path, monkeypatch):
     from kubectl_inject import config_cmd
     texts = {"config": "policy: enabled\ntemplates: {}\n", "values": "{}", "mesh": "{}"}
-    monkeypatch.setattr(config_cmd, "read_cluster_config", lambda target: texts)
+    monkeypatch.setattr(config_cmd, "cluster_texts", lambda target: texts)
     monkeypatch.setattr(config_cmd, "native_sidecars", lambda target, profile: True)
     code, out, err = run_cli(["config", "pull", "-o", str(tmp_path / "a" / "pulled")], {}, monkeypatch)
     assert code == 0, err

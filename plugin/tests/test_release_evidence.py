@@ -80,6 +80,18 @@ def test_an_unknown_template_gives_the_newest_profile_with_a_notice():
     assert releases.profile_for(found.release).release == newest
 
 
+def test_a_template_given_as_a_function_is_asked_for_only_when_nothing_states_the_release():
+    asked = []
+
+    def template():
+        asked.append(True)
+        return "{{ a private build's template }}"
+    assert releases.release_evidence(values=TAGGED, sidecar_template=template).release == (1, 28, 2)
+    assert asked == []
+    found = releases.release_evidence(values=LATEST, sidecar_template=template)
+    assert asked == [True] and found.release[:2] == max(releases.PROFILES) and not found.stated
+
+
 def test_a_built_in_template_is_recognised_when_asked():
     found = releases.release_evidence(values=LATEST, sidecar_template="mine",
                                       builtin_templates=lambda: {releases.template_digest("mine"): "1.30.4"})
