@@ -225,8 +225,6 @@ def _follow_default_tag(target: ClusterTarget, paths: list) -> None:
         return
     except (InjectError, api.LookupTimeout):  # the kubeconfig, its credentials; the deadline
         raise
-    except TimeoutError:
-        raise api.LookupTimeout("the look-up's deadline (--timeout) has passed") from None
     except api.ApiError as err:
         why = (f"no default revision tag ({where} not found)" if err.status == 404 else
                f"the default revision tag could not be read ({where}: {err.status} {err.reason})")
@@ -364,10 +362,8 @@ def _read_configmap(target: ClusterTarget, paths: list, name: str) -> dict:
                     f"{target.namespace!r} ({describe_context(target)}); install Istio, pass -i/--istioNamespace "
                     f"or -r/--revision, or give config files") from None
             raise InjectError(f"reading ConfigMap {target.namespace}/{name}: {err.status} {err.reason}") from None
-    except (InjectError, api.LookupTimeout):
+    except (InjectError, api.LookupTimeout):  # LookupTimeout: a socket's wait ended at the deadline
         raise
-    except TimeoutError:  # a socket's wait ends at the look-up's deadline: it is that deadline
-        raise api.LookupTimeout("the look-up's deadline (--timeout) has passed") from None
     except Exception as err:  # connection refused, DNS, TLS, bad kubeconfig...
         raise ClusterUnreachable(
             f"cannot reach the Kubernetes API server ({describe_context(target)}): {_short(err, target, paths)}"

@@ -379,7 +379,10 @@ class Session:
     def get(self, path: str, deadline: float | None = None):
         """The decoded JSON object of GET path; ApiError for an error status; ResponseError for an
         answer that is too large or not a JSON object; OSError (LookupTimeout at the deadline)
-        and http.client's exceptions for the connection."""
+        and http.client's exceptions for the connection.
+
+        With a deadline every socket wait is bounded by it (_connection, _read_body), so a socket
+        timeout is that deadline passing: LookupTimeout, here once rather than in each caller."""
         conn = self._connection(deadline)
         url = self.prefix + path
         if self.proxy is not None and self.scheme != "https":
@@ -388,6 +391,11 @@ class Session:
             conn.request("GET", url, headers=self.headers)
             response = conn.getresponse()
             body = _read_body(conn, response, deadline, path) if response.status == 200 else b""
+        except TimeoutError:
+            conn.close()
+            if deadline is None:
+                raise
+            raise LookupTimeout("the look-up's deadline (--timeout) has passed") from None
         except BaseException:
             conn.close()
             raise

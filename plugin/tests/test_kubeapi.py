@@ -59,6 +59,23 @@ def test_token_and_path_prefix(server, tmp_path):
     assert err.value.status == 404
 
 
+def test_a_socket_wait_that_ends_at_the_deadline_is_the_lookup_timeout(tmp_path):
+    """A server that accepts and never answers: with a deadline, the socket's wait ends there and
+    get() says so as LookupTimeout (each caller used to turn TimeoutError into it); without one,
+    the socket's own timeout stays a TimeoutError."""
+    import socket
+    import time
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        path = _write(tmp_path / "config", _config(f"http://127.0.0.1:{listener.getsockname()[1]}", {"token": "t"}))
+        session = kubeapi.Session([path], None, 0.5)
+        with pytest.raises(kubeapi.LookupTimeout):
+            session.get("/api/v1/namespaces/x/configmaps/y", time.monotonic() + 0.3)
+        with pytest.raises(TimeoutError):
+            session.get("/api/v1/namespaces/x/configmaps/y")
+
+
 def test_token_file_relative_to_its_kubeconfig_and_basic_auth(server, tmp_path):
     httpd, seen = server
     (tmp_path / "sub").mkdir()
